@@ -1,0 +1,1 @@
+"""Adapters: Django web, persistence and payment providers around the core."""

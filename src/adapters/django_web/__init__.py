@@ -1,0 +1,1 @@
+"""The Django/DRF web adapter: settings, URLs, views, error mapping, the shop command."""

@@ -1,0 +1,1 @@
+"""Payment-provider adapters behind the PaymentGateway port."""

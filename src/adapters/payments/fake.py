@@ -1,0 +1,99 @@
+"""A scriptable payment gateway for tests and scripts: no network, every outcome on demand."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from shop_app.ports.payment_gateway import GatewayResult, Notification, PaymentRequest
+from shop_domain.errors import (
+    InvalidNotificationSignature,
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+    ShopError,
+)
+from shop_domain.ids import PaymentId
+from shop_domain.money import Money
+from shop_domain.payment import Payment, PaymentStatus
+
+
+class FakePaymentGateway:
+    """Answers what it is told to and records what it was asked.
+
+    ``confirm_outcomes`` is a queue of statuses or errors for the next confirms
+    (empty: success); ``down`` makes every call fail as an unreachable provider.
+    Notifications are JSON ``{"payment_id", "status", "amount"?, "currency"?}``
+    signed by a ``X-Fake-Signature`` header equal to ``secret``.
+    """
+
+    def __init__(
+        self,
+        provider: str = "fake",
+        *,
+        customer_confirms: bool = True,
+        start_status: PaymentStatus = PaymentStatus.PENDING,
+        next_action: dict[str, Any] | None = None,
+        secret: str = "fake-secret",
+    ):
+        self.provider = provider
+        self.customer_confirms = customer_confirms
+        self.start_status = start_status
+        self.next_action = next_action or {"type": "card_token"}
+        self.secret = secret
+        self.down = False
+        self.confirm_outcomes: deque[PaymentStatus | ShopError] = deque()
+        self.started: list[PaymentRequest] = []
+        self.confirmed: list[PaymentId] = []
+        self.refunded: list[PaymentId] = []
+
+    def _check_up(self) -> None:
+        if self.down:
+            raise PaymentProviderUnavailable(details={"provider": self.provider})
+
+    def start(self, request: PaymentRequest) -> GatewayResult:
+        self._check_up()
+        self.started.append(request)
+        return GatewayResult(
+            status=self.start_status,
+            external_ref=f"{self.provider}-{request.payment_id}",
+            next_action=self.next_action,
+        )
+
+    def confirm(self, payment: Payment, params: Mapping[str, Any]) -> GatewayResult:
+        self._check_up()
+        self.confirmed.append(payment.id)
+        outcome = self.confirm_outcomes.popleft() if self.confirm_outcomes else None
+        if isinstance(outcome, ShopError):
+            raise outcome
+        return GatewayResult(status=outcome or PaymentStatus.SUCCEEDED)
+
+    def decline_next(self) -> None:
+        self.confirm_outcomes.append(PaymentDeclined())
+
+    def refund(self, payment: Payment) -> GatewayResult:
+        self._check_up()
+        self.refunded.append(payment.id)
+        return GatewayResult(status=PaymentStatus.REFUNDED)
+
+    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        if headers.get("X-Fake-Signature") != self.secret:
+            raise InvalidNotificationSignature()
+        data = json.loads(body)
+        amount = Money(data["amount"], data.get("currency", "PLN")) if "amount" in data else None
+        return Notification(
+            payment_id=PaymentId(UUID(data["payment_id"])),
+            external_ref=data.get("external_ref", ""),
+            status=PaymentStatus(data["status"]),
+            amount=amount,
+            order_failed=bool(data.get("order_failed", False)),
+        )
+
+    def notification(
+        self, payment_id: PaymentId, status: str, **extra: Any
+    ) -> tuple[bytes, dict[str, str]]:
+        """A correctly signed notification, as the provider would send it."""
+        body = json.dumps({"payment_id": str(payment_id), "status": status, **extra}).encode()
+        return body, {"X-Fake-Signature": self.secret}

@@ -1,0 +1,1 @@
+"""Persistence adapters: Django ORM (models, repositories, unit of work) and in-memory."""

@@ -1,0 +1,332 @@
+"""In-memory versions of every persistence port, plus clock and id source.
+
+No Django here: anyone can drive the use cases from plain Python with these. A
+unit of work works on a deep copy of the committed state and swaps it in on
+commit, so a rollback really discards changes; a store-wide lock serialises
+units of work the way row locks serialise them in a database.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import itertools
+import secrets
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+import attrs
+
+from shop_app.ports.paging import Page, PageRequest
+from shop_app.ports.repositories import ProductFilter
+from shop_domain.bucket import BucketLine
+from shop_domain.customer import Customer
+from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
+from shop_domain.order import Order, OrderStatus
+from shop_domain.payment import Payment
+from shop_domain.product import Product
+
+
+@attrs.define
+class _Tables:
+    customers: dict[CustomerId, Customer] = attrs.Factory(dict)
+    products: dict[ProductId, Product] = attrs.Factory(dict)
+    lines: dict[BucketLineId, BucketLine] = attrs.Factory(dict)
+    orders: dict[OrderId, Order] = attrs.Factory(dict)
+    payments: dict[PaymentId, Payment] = attrs.Factory(dict)
+    order_seq: dict[OrderId, int] = attrs.Factory(dict)  # insertion order, for "newest first"
+
+
+class InMemoryStore:
+    """The committed state that in-memory units of work share."""
+
+    def __init__(self) -> None:
+        self.tables = _Tables()
+        self.lock = threading.RLock()
+        self.seq = itertools.count()
+
+
+class InMemoryCustomerRepository:
+    def __init__(self, t: _Tables):
+        self._t = t
+
+    def add(self, customer: Customer) -> None:
+        self._t.customers[customer.id] = customer
+
+    def get(self, customer_id: CustomerId) -> Customer | None:
+        return self._t.customers.get(customer_id)
+
+    def get_by_username(self, username: str) -> Customer | None:
+        return next((c for c in self._t.customers.values() if c.username == username), None)
+
+    def taken(self, *, username: str, email: str, exclude: CustomerId | None = None) -> bool:
+        return any(
+            c.id != exclude
+            and (c.username.lower() == username.lower() or c.email.lower() == email.lower())
+            for c in self._t.customers.values()
+        )
+
+    def save(self, customer: Customer) -> None:
+        self._t.customers[customer.id] = customer
+
+
+class InMemoryProductRepository:
+    def __init__(self, t: _Tables):
+        self._t = t
+
+    def add(self, product: Product) -> None:
+        self._t.products[product.id] = product
+
+    def get(self, product_id: ProductId) -> Product | None:
+        return self._t.products.get(product_id)
+
+    def lock(self, product_ids: Iterable[ProductId]) -> dict[ProductId, Product]:
+        return {
+            pid: self._t.products[pid]
+            for pid in sorted(set(product_ids))
+            if pid in self._t.products
+        }
+
+    def save(self, products: Iterable[Product]) -> None:
+        for product in products:
+            self._t.products[product.id] = product
+
+    def names(self, product_ids: Iterable[ProductId]) -> dict[ProductId, str]:
+        return {pid: self._t.products[pid].name for pid in product_ids if pid in self._t.products}
+
+    def list(self, filter: ProductFilter, page: PageRequest) -> Page[Product]:
+        found = [
+            p
+            for p in self._t.products.values()
+            if (p.active or not filter.active_only)
+            and (not filter.name or filter.name.lower() in p.name.lower())
+            and (not filter.product_type or p.product_type == filter.product_type)
+        ]
+        field = filter.ordering.lstrip("-")
+        found.sort(key=lambda p: (p.price.amount if field == "price" else p.name, str(p.id)))
+        if filter.ordering.startswith("-"):
+            found.reverse()
+        return Page(found[page.offset : page.offset + page.size], len(found))
+
+
+class InMemoryBucketRepository:
+    def __init__(self, t: _Tables, seq: itertools.count[int]):
+        self._t, self._seq = t, seq
+
+    def add(self, line: BucketLine) -> None:
+        self._t.lines[line.id] = line
+
+    def get(
+        self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
+    ) -> BucketLine | None:
+        line = self._t.lines.get(line_id)
+        return line if line is not None and line.customer_id == customer_id else None
+
+    def find(self, customer_id: CustomerId, product_id: ProductId) -> BucketLine | None:
+        return next(
+            (
+                ln
+                for ln in self._t.lines.values()
+                if ln.customer_id == customer_id and ln.product_id == product_id
+            ),
+            None,
+        )
+
+    def list_for(self, customer_id: CustomerId, *, for_update: bool = False) -> list[BucketLine]:
+        return [ln for ln in self._t.lines.values() if ln.customer_id == customer_id]
+
+    def save(self, lines: Iterable[BucketLine]) -> None:
+        for line in lines:
+            self._t.lines[line.id] = line
+
+    def remove(self, line_ids: Iterable[BucketLineId]) -> None:
+        for line_id in line_ids:
+            self._t.lines.pop(line_id, None)
+
+    def lapsed(
+        self, now: datetime, limit: int, product_ids: Iterable[ProductId] | None = None
+    ) -> list[BucketLine]:
+        wanted = set(product_ids) if product_ids is not None else None
+        found = [
+            ln
+            for ln in self._t.lines.values()
+            if ln.is_lapsed(now) and (wanted is None or ln.product_id in wanted)
+        ]
+        return found[:limit]
+
+
+class InMemoryOrderRepository:
+    def __init__(self, t: _Tables, seq: itertools.count[int]):
+        self._t, self._seq = t, seq
+
+    def add(self, order: Order) -> None:
+        self._t.orders[order.id] = order
+        self._t.order_seq[order.id] = next(self._seq)
+
+    def get(
+        self,
+        order_id: OrderId,
+        *,
+        customer_id: CustomerId | None = None,
+        for_update: bool = False,
+    ) -> Order | None:
+        order = self._t.orders.get(order_id)
+        if order is None or (customer_id is not None and order.customer_id != customer_id):
+            return None
+        return order
+
+    def save(self, order: Order) -> None:
+        self._t.orders[order.id] = order
+
+    def list(
+        self,
+        page: PageRequest,
+        *,
+        customer_id: CustomerId | None = None,
+        status: OrderStatus | None = None,
+    ) -> Page[Order]:
+        found = [
+            o
+            for o in self._t.orders.values()
+            if (customer_id is None or o.customer_id == customer_id)
+            and (status is None or o.status == status)
+        ]
+        found.sort(key=lambda o: (o.created_at, self._t.order_seq[o.id]), reverse=True)
+        return Page(found[page.offset : page.offset + page.size], len(found))
+
+
+class InMemoryPaymentRepository:
+    def __init__(self, t: _Tables, seq: itertools.count[int]):
+        self._t, self._seq = t, seq
+
+    def add(self, payment: Payment) -> None:
+        self._t.payments[payment.id] = payment
+
+    def get(self, payment_id: PaymentId, *, for_update: bool = False) -> Payment | None:
+        return self._t.payments.get(payment_id)
+
+    def latest_for(self, order_id: OrderId, *, for_update: bool = False) -> Payment | None:
+        # dicts keep insertion order: the last one added is the latest
+        found = [p for p in self._t.payments.values() if p.order_id == order_id]
+        return found[-1] if found else None
+
+    def find_by_external_ref(
+        self, provider: str, external_ref: str, *, for_update: bool = False
+    ) -> Payment | None:
+        if not external_ref:
+            return None
+        return next(
+            (
+                p
+                for p in self._t.payments.values()
+                if p.provider == provider and p.external_ref == external_ref
+            ),
+            None,
+        )
+
+    def save(self, payment: Payment) -> None:
+        self._t.payments[payment.id] = payment
+
+    def for_orders(self, order_ids: Sequence[OrderId]) -> dict[OrderId, Payment]:
+        result: dict[OrderId, Payment] = {}
+        wanted = set(order_ids)
+        for p in self._t.payments.values():
+            if p.order_id in wanted:
+                result[p.order_id] = p
+        return result
+
+
+class InMemoryUnitOfWork:
+    """A transaction over an InMemoryStore: changes are kept only on ``commit()``."""
+
+    def __init__(self, store: InMemoryStore):
+        self._store = store
+        self.committed = False
+
+    def __enter__(self) -> InMemoryUnitOfWork:
+        self._store.lock.acquire()
+        self._work = copy.deepcopy(self._store.tables)
+        self.committed = False
+        self.customers = InMemoryCustomerRepository(self._work)
+        self.products = InMemoryProductRepository(self._work)
+        self.buckets = InMemoryBucketRepository(self._work, self._store.seq)
+        self.orders = InMemoryOrderRepository(self._work, self._store.seq)
+        self.payments = InMemoryPaymentRepository(self._work, self._store.seq)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self.committed and exc_type is None:
+                # the store keeps its own copy: objects the caller still holds cannot alter it
+                self._store.tables = copy.deepcopy(self._work)
+        finally:
+            del self._work
+            self._store.lock.release()
+
+    def commit(self) -> None:
+        self.committed = True
+
+
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None):
+        self.current = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class UuidSource:
+    def new_id(self) -> uuid.UUID:
+        return uuid.uuid4()
+
+
+class PlainPasswordHasher:
+    """A fast, salted SHA-256 hasher for tests and scripts (production uses Django's)."""
+
+    def hash(self, password: str) -> str:
+        salt = secrets.token_hex(8)
+        return f"sha256${salt}${hashlib.sha256((salt + password).encode()).hexdigest()}"
+
+    def verify(self, password: str, hashed: str) -> bool:
+        try:
+            _, salt, digest = hashed.split("$")
+        except ValueError:
+            return False
+        candidate = hashlib.sha256((salt + password).encode()).hexdigest()
+        return hmac.compare_digest(candidate, digest)
+
+    def waste_time(self, password: str) -> None:
+        self.verify(password, "sha256$0$0")
+
+
+class SimplePasswordPolicy:
+    """At least 8 characters, not only digits, not the username."""
+
+    def problems(self, password: str, *, username: str, email: str) -> list[str]:
+        found = []
+        if len(password) < 8:
+            found.append("This password is too short. It must contain at least 8 characters.")
+        if password.isdigit():
+            found.append("This password is entirely numeric.")
+        if password.lower() in {username.lower(), email.lower()}:
+            found.append("The password is too similar to the username.")
+        return found

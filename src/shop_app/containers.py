@@ -1,0 +1,77 @@
+"""The application container: one factory per use case, holes for every port.
+
+It imports no adapter; a composition root (the web adapter, a test, a script)
+fills the holes with ``UseCases(uow=..., clock=..., ...)`` or ``override``.
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from shop_app.ports.payment_gateway import PaymentGateways
+from shop_app.settings import ShopSettings
+from shop_app.use_cases import accounts, bucket, catalog, orders, payments
+
+
+class UseCases(containers.DeclarativeContainer):
+    uow = providers.Dependency()  # a provider of fresh UnitOfWork objects
+    clock = providers.Dependency()
+    ids = providers.Dependency()
+    hasher = providers.Dependency()
+    password_policy = providers.Dependency()
+    gateways = providers.Dependency(instance_of=PaymentGateways)
+    settings = providers.Dependency(instance_of=ShopSettings, default=ShopSettings())
+
+    # accounts
+    register_customer = providers.Factory(
+        accounts.RegisterCustomer, uow=uow, ids=ids, hasher=hasher, policy=password_policy
+    )
+    authenticate = providers.Factory(accounts.Authenticate, uow=uow, hasher=hasher)
+    get_profile = providers.Factory(accounts.GetProfile, uow=uow)
+    update_profile = providers.Factory(accounts.UpdateProfile, uow=uow)
+    change_password = providers.Factory(
+        accounts.ChangePassword, uow=uow, hasher=hasher, policy=password_policy
+    )
+
+    # catalog
+    list_products = providers.Factory(catalog.ListProducts, uow=uow)
+    get_product = providers.Factory(catalog.GetProduct, uow=uow)
+    create_product = providers.Factory(catalog.CreateProduct, uow=uow, ids=ids, settings=settings)
+    update_product = providers.Factory(catalog.UpdateProduct, uow=uow, settings=settings)
+    deactivate_product = providers.Factory(catalog.DeactivateProduct, uow=uow)
+
+    # bucket
+    get_bucket = providers.Factory(bucket.GetBucket, uow=uow, settings=settings)
+    add_to_bucket = providers.Factory(
+        bucket.AddToBucket, uow=uow, ids=ids, clock=clock, settings=settings
+    )
+    change_bucket_quantity = providers.Factory(
+        bucket.ChangeBucketQuantity, uow=uow, clock=clock, settings=settings
+    )
+    remove_from_bucket = providers.Factory(
+        bucket.RemoveFromBucket, uow=uow, clock=clock, settings=settings
+    )
+    expire_reservations = providers.Factory(bucket.ExpireReservations, uow=uow, clock=clock)
+
+    # orders
+    place_order = providers.Factory(
+        orders.PlaceOrder, uow=uow, ids=ids, clock=clock, gateways=gateways, settings=settings
+    )
+    list_orders = providers.Factory(orders.ListOrders, uow=uow)
+    get_order = providers.Factory(orders.GetOrder, uow=uow)
+    cancel_order = providers.Factory(orders.CancelOrder, uow=uow, clock=clock, gateways=gateways)
+
+    # payments
+    start_payment = providers.Factory(
+        payments.StartPayment, uow=uow, ids=ids, clock=clock, gateways=gateways
+    )
+    get_payment = providers.Factory(payments.GetPayment, uow=uow)
+    confirm_payment = providers.Factory(
+        payments.ConfirmPayment, uow=uow, clock=clock, gateways=gateways
+    )
+    apply_notification = providers.Factory(
+        payments.ApplyNotification, uow=uow, clock=clock, gateways=gateways
+    )
+    mark_transfer_paid = providers.Factory(
+        payments.MarkTransferPaid, uow=uow, ids=ids, clock=clock, gateways=gateways
+    )

@@ -1,0 +1,111 @@
+"""The payment-provider port and the directory that picks a provider per method."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from shop_domain.errors import PaymentMethodNotAvailable
+from shop_domain.ids import OrderId, PaymentId
+from shop_domain.money import Money
+from shop_domain.order import PaymentMethod
+from shop_domain.payment import Payment, PaymentStatus
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRequest:
+    """What a provider needs to start taking money for one payment attempt."""
+
+    payment_id: PaymentId
+    order_id: OrderId
+    amount: Money
+    description: str
+    customer_email: str = ""
+    customer_ip: str = ""
+    lines: tuple[tuple[str, int, Money], ...] = ()  # (name, quantity, unit price)
+
+
+@attrs.frozen(kw_only=True)
+class GatewayResult:
+    """What a provider said about a payment.
+
+    ``order_failed`` marks a definitive failure of the whole order (PayU canceled
+    it), as opposed to a declined card the customer may retry.
+    """
+
+    status: PaymentStatus
+    external_ref: str = ""
+    next_action: dict[str, Any] | None = None
+    order_failed: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """A provider's verified, parsed report on a payment."""
+
+    payment_id: PaymentId | None
+    external_ref: str
+    status: PaymentStatus
+    amount: Money | None = None
+    order_failed: bool = False
+    reply: dict[str, Any] | None = None  # body the provider expects back, if any
+
+
+class PaymentGateway(Protocol):
+    """One payment provider. Raises PaymentDeclined, PaymentProviderUnavailable or
+    InvalidNotificationSignature; nothing from an HTTP client or SDK escapes."""
+
+    provider: str
+    #: False when the customer cannot confirm (bank transfers arrive on their own).
+    customer_confirms: bool
+
+    def start(self, request: PaymentRequest) -> GatewayResult:
+        """Create the payment at the provider."""
+        ...
+
+    def confirm(self, payment: Payment, params: Mapping[str, Any]) -> GatewayResult:
+        """Complete or look up the payment (card token, status query)."""
+        ...
+
+    def refund(self, payment: Payment) -> GatewayResult:
+        """Give the money of a succeeded payment back."""
+        ...
+
+    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        """Verify a provider's notification on its raw body, then parse it."""
+        ...
+
+
+class PaymentGateways:
+    """The configured provider of each payment method (None: method disabled)."""
+
+    def __init__(self, by_method: Mapping[PaymentMethod, PaymentGateway | None]):
+        self._by_method = dict(by_method)
+        self._by_provider = {g.provider: g for g in self._by_method.values() if g is not None}
+
+    def method(self, name: PaymentMethod | str) -> PaymentMethod:
+        """Parse a method name (any case); unknown or disabled methods answer 5003."""
+        try:
+            method = PaymentMethod(str(name).lower())
+        except ValueError:
+            raise PaymentMethodNotAvailable(details={"method": str(name)}) from None
+        if self._by_method.get(method) is None:
+            raise PaymentMethodNotAvailable(details={"method": method.value})
+        return method
+
+    def for_method(self, name: PaymentMethod | str) -> PaymentGateway:
+        gateway = self._by_method.get(self.method(name))
+        assert gateway is not None
+        return gateway
+
+    def by_provider(self, provider: str) -> PaymentGateway:
+        gateway = self._by_provider.get(provider)
+        if gateway is None:
+            raise PaymentMethodNotAvailable(details={"provider": provider})
+        return gateway
+
+    @property
+    def enabled(self) -> list[PaymentMethod]:
+        return [m for m, g in self._by_method.items() if g is not None]

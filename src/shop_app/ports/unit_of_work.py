@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol
+
+from shop_app.ports.repositories import (
+    BucketRepository,
+    CustomerRepository,
+    OrderRepository,
+    PaymentRepository,
+    ProductRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    """One database transaction: ``with uow:`` opens it, ``commit()`` keeps it.
+
+    Leaving the block without ``commit()`` (or with an exception) rolls back every
+    change made through the repositories.
+    """
+
+    customers: CustomerRepository
+    products: ProductRepository
+    buckets: BucketRepository
+    orders: OrderRepository
+    payments: PaymentRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...

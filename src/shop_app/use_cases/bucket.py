@@ -1,0 +1,155 @@
+"""The bucket: adding, changing and removing lines, each holding stock for a while."""
+
+from __future__ import annotations
+
+from shop_app.ports.clock import Clock
+from shop_app.ports.id_source import IdSource
+from shop_app.ports.paging import Page, PageRequest
+from shop_app.ports.unit_of_work import UnitOfWork
+from shop_app.read_models import BucketLineView, BucketView
+from shop_app.settings import ShopSettings
+from shop_domain.bucket import BucketLine
+from shop_domain.errors import BucketLineNotFound, ProductAlreadyInBucket, ProductNotAvailable
+from shop_domain.ids import BucketLineId, CustomerId, ProductId
+from shop_domain.money import Money
+from shop_domain.product import Product
+
+
+def release_lapsed_holds(uow: UnitOfWork, product: Product, clock: Clock) -> None:
+    """Lazy expiry: give ``product`` back what lapsed bucket lines still count as held."""
+    lapsed = uow.buckets.lapsed(clock.now(), limit=1000, product_ids=[product.id])
+    for line in lapsed:
+        product.release(line.lapse(product.price))
+    if lapsed:
+        uow.buckets.save(lapsed)
+
+
+def _reserve(uow: UnitOfWork, product: Product, quantity: int, clock: Clock) -> None:
+    """Reserve, first reclaiming lapsed holds when the product looks short."""
+    product.ensure_sellable()
+    if quantity > product.available:
+        release_lapsed_holds(uow, product, clock)
+    product.reserve(quantity)
+
+
+class GetBucket:
+    """The caller's bucket: a page of lines and the total of all of them."""
+
+    def __init__(self, uow: UnitOfWork, settings: ShopSettings):
+        self._uow, self._settings = uow, settings
+
+    def __call__(self, *, customer_id: CustomerId, page: PageRequest) -> BucketView:
+        with self._uow as uow:
+            lines = uow.buckets.list_for(customer_id)
+            names = uow.products.names([line.product_id for line in lines])
+        total = Money.total([line.value for line in lines], self._settings.currency)
+        chosen = lines[page.offset : page.offset + page.size]
+        views = [BucketLineView.of(line, names.get(line.product_id, "")) for line in chosen]
+        return BucketView(lines=Page(views, len(lines)), total=total)
+
+
+class AddToBucket:
+    """Put a product in the bucket, reserving ``quantity`` units."""
+
+    def __init__(self, uow: UnitOfWork, ids: IdSource, clock: Clock, settings: ShopSettings):
+        self._uow, self._ids, self._clock, self._settings = uow, ids, clock, settings
+
+    def __call__(
+        self, *, customer_id: CustomerId, product_id: ProductId, quantity: int
+    ) -> BucketLineView:
+        if quantity < 1:
+            raise ValueError("quantity must be at least 1")
+        with self._uow as uow:
+            if uow.buckets.find(customer_id, product_id) is not None:
+                raise ProductAlreadyInBucket()
+            product = uow.products.lock([product_id]).get(product_id)
+            if product is None:
+                raise ProductNotAvailable(details={"product": str(product_id)})
+            _reserve(uow, product, quantity, self._clock)
+            now = self._clock.now()
+            line = BucketLine(
+                id=BucketLineId(self._ids.new_id()),
+                customer_id=customer_id,
+                product_id=product_id,
+                quantity=quantity,
+                unit_price=product.price,
+                reserved=quantity,
+                reserved_until=now + self._settings.reservation_ttl,
+            )
+            uow.buckets.add(line)
+            uow.products.save([product])
+            uow.commit()
+        return BucketLineView.of(line, product.name)
+
+
+class ChangeBucketQuantity:
+    """Set a line's quantity; the hold follows (and is refreshed). Zero removes the line.
+
+    Returns the line, or None when it was removed.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, settings: ShopSettings):
+        self._uow, self._clock, self._settings = uow, clock, settings
+
+    def __call__(
+        self, *, customer_id: CustomerId, line_id: BucketLineId, quantity: int
+    ) -> BucketLineView | None:
+        if quantity < 0:
+            raise ValueError("quantity must be at least 0")
+        with self._uow as uow:
+            line = uow.buckets.get(line_id, customer_id, for_update=True)
+            if line is None:
+                raise BucketLineNotFound()
+            product = uow.products.lock([line.product_id])[line.product_id]
+            now = self._clock.now()
+            if quantity == 0:
+                product.release(line.reserved)
+                uow.buckets.remove([line.id])
+                uow.products.save([product])
+                uow.commit()
+                return None
+            if line.is_lapsed(now):
+                product.release(line.lapse(product.price))
+            extra = quantity - line.reserved
+            if extra > 0:
+                _reserve(uow, product, extra, self._clock)
+            else:
+                product.release(-extra)
+            line.hold(quantity, product.price, now, self._settings.reservation_ttl)
+            uow.buckets.save([line])
+            uow.products.save([product])
+            uow.commit()
+        return BucketLineView.of(line, product.name)
+
+
+class RemoveFromBucket:
+    """Drop a line from the bucket and release what it held."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, settings: ShopSettings):
+        self._change = ChangeBucketQuantity(uow, clock, settings)
+
+    def __call__(self, *, customer_id: CustomerId, line_id: BucketLineId) -> None:
+        self._change(customer_id=customer_id, line_id=line_id, quantity=0)
+
+
+class ExpireReservations:
+    """Release the stock held by lines whose reservation lapsed; returns how many lines."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock):
+        self._uow, self._clock = uow, clock
+
+    def __call__(self, *, batch: int = 500) -> int:
+        released = 0
+        while True:
+            with self._uow as uow:
+                lines = uow.buckets.lapsed(self._clock.now(), limit=batch)
+                if not lines:
+                    return released
+                products = uow.products.lock({line.product_id for line in lines})
+                for line in lines:
+                    product = products[line.product_id]
+                    product.release(line.lapse(product.price))
+                uow.buckets.save(lines)
+                uow.products.save(products.values())
+                uow.commit()
+            released += len(lines)

@@ -1,0 +1,287 @@
+"""Payments: start an attempt, confirm it, apply a provider's notification, mark a
+transfer paid. Whatever arrives twice or races, an order is paid at most once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shop_app.ports.clock import Clock
+from shop_app.ports.id_source import IdSource
+from shop_app.ports.payment_gateway import GatewayResult, PaymentGateways, PaymentRequest
+from shop_app.ports.unit_of_work import UnitOfWork
+from shop_app.read_models import PaymentView
+from shop_domain.errors import (
+    AmountMismatch,
+    OrderNotFound,
+    OrderNotPayable,
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+    TransferConfirmedOnArrival,
+)
+from shop_domain.ids import CustomerId, OrderId, PaymentId
+from shop_domain.money import Money
+from shop_domain.order import Order, PaymentMethod
+from shop_domain.payment import ChangeSource, Payment, PaymentStatus
+
+
+def settle(
+    uow: UnitOfWork,
+    payment: Payment,
+    order: Order,
+    status: PaymentStatus,
+    *,
+    clock: Clock,
+    source: ChangeSource,
+    order_failed: bool = False,
+) -> bool:
+    """Move a locked payment (and its locked order) forward to ``status``.
+
+    Stale or repeated news (a late ``pending`` after ``succeeded``) changes nothing
+    and returns False. Success pays the order unless it is already paid; a
+    definitive failure fails the order and gives its stock back.
+    """
+    if status == payment.status or not payment.can_move_to(status):
+        return False
+    now = clock.now()
+    payment.move_to(status, at=now, source=source)
+    if status == PaymentStatus.SUCCEEDED and order.is_payable:
+        order.mark_paid(payment.id, at=now)
+    elif status in (PaymentStatus.FAILED, PaymentStatus.CANCELED) and order_failed:
+        if order.is_payable:  # a late failure never undoes a payment
+            order.fail()
+            products = uow.products.lock({line.product_id for line in order.lines})
+            for line in order.lines:
+                products[line.product_id].take_back(line.quantity)
+            uow.products.save(products.values())
+    uow.payments.save(payment)
+    uow.orders.save(order)
+    return True
+
+
+def _apply(payment: Payment, result: GatewayResult) -> None:
+    if result.external_ref:
+        payment.external_ref = result.external_ref
+    payment.next_action = result.next_action
+
+
+class StartPayment:
+    """Start paying an order with its method (or switch to another). The attempt is
+    recorded before the provider is called, so money never sits at a provider with
+    no local record; a provider failure leaves the order payable."""
+
+    def __init__(self, uow: UnitOfWork, ids: IdSource, clock: Clock, gateways: PaymentGateways):
+        self._uow, self._ids, self._clock, self._gateways = uow, ids, clock, gateways
+
+    def __call__(
+        self,
+        *,
+        customer_id: CustomerId,
+        order_id: OrderId,
+        method: str | None = None,
+        customer_ip: str = "",
+    ) -> PaymentView:
+        with self._uow as uow:
+            order = uow.orders.get(order_id, customer_id=customer_id, for_update=True)
+            if order is None:
+                raise OrderNotFound()
+            order.ensure_payable()
+            chosen = self._gateways.method(method or order.payment_method)
+            gateway = self._gateways.for_method(chosen)
+            customer = uow.customers.get(customer_id)
+            payment = Payment.start(
+                id=PaymentId(self._ids.new_id()),
+                order_id=order.id,
+                customer_id=customer_id,
+                method=chosen,
+                provider=gateway.provider,
+                amount=order.total,
+                at=self._clock.now(),
+            )
+            order.await_payment(chosen)
+            uow.payments.add(payment)
+            uow.orders.save(order)
+            uow.commit()
+        request = PaymentRequest(
+            payment_id=payment.id,
+            order_id=order.id,
+            amount=order.total,
+            description=f"Order {order.id}",
+            customer_email=customer.email if customer else "",
+            customer_ip=customer_ip,
+            lines=tuple((ln.product_name, ln.quantity, ln.unit_price) for ln in order.lines),
+        )
+        try:
+            result = gateway.start(request)
+        except (PaymentProviderUnavailable, PaymentDeclined):
+            self._record(payment.id, order.id, GatewayResult(status=PaymentStatus.FAILED))
+            raise
+        return self._record(payment.id, order.id, result)
+
+    def _record(
+        self, payment_id: PaymentId, order_id: OrderId, result: GatewayResult
+    ) -> PaymentView:
+        with self._uow as uow:
+            order = uow.orders.get(order_id, for_update=True)
+            payment = uow.payments.get(payment_id, for_update=True)
+            assert order is not None and payment is not None
+            _apply(payment, result)
+            if not settle(
+                uow,
+                payment,
+                order,
+                result.status,
+                clock=self._clock,
+                source=ChangeSource.PROVIDER,
+                order_failed=result.order_failed,
+            ):
+                uow.payments.save(payment)
+            uow.commit()
+        return PaymentView.of(payment)
+
+
+class GetPayment:
+    """The latest payment attempt of the caller's order."""
+
+    def __init__(self, uow: UnitOfWork):
+        self._uow = uow
+
+    def __call__(self, *, customer_id: CustomerId, order_id: OrderId) -> PaymentView:
+        with self._uow as uow:
+            order = uow.orders.get(order_id, customer_id=customer_id)
+            payment = uow.payments.latest_for(order_id) if order else None
+        if payment is None:
+            raise OrderNotFound()
+        return PaymentView.of(payment)
+
+
+class ConfirmPayment:
+    """Complete the latest payment (card token, or ask the provider for the status).
+
+    The order and payment rows stay locked while the provider answers, so of two
+    racing confirms the first wins and the other sees 409/5001.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, gateways: PaymentGateways):
+        self._uow, self._clock, self._gateways = uow, clock, gateways
+
+    def __call__(
+        self, *, customer_id: CustomerId, order_id: OrderId, params: Mapping[str, Any]
+    ) -> PaymentView:
+        declined: PaymentDeclined | None = None
+        with self._uow as uow:
+            order = uow.orders.get(order_id, customer_id=customer_id, for_update=True)
+            if order is None:
+                raise OrderNotFound()
+            payment = uow.payments.latest_for(order.id, for_update=True)
+            if payment is None or not order.is_payable or not payment.is_open:
+                raise OrderNotPayable(details={"status": order.status.value})
+            gateway = self._gateways.by_provider(payment.provider)
+            if not gateway.customer_confirms:
+                raise TransferConfirmedOnArrival()
+            try:
+                result = gateway.confirm(payment, params)
+            except PaymentDeclined as error:
+                declined = error
+                result = GatewayResult(status=PaymentStatus.FAILED)
+            _apply(payment, result)
+            if not settle(
+                uow,
+                payment,
+                order,
+                result.status,
+                clock=self._clock,
+                source=ChangeSource.CUSTOMER,
+                order_failed=result.order_failed,
+            ):
+                uow.payments.save(payment)
+            uow.commit()
+        if declined is not None:
+            raise declined
+        return PaymentView.of(payment)
+
+
+class ApplyNotification:
+    """Apply a provider's signed notification. Repeats and stale statuses change
+    nothing; an amount or currency other than the order's is refused."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, gateways: PaymentGateways):
+        self._uow, self._clock, self._gateways = uow, clock, gateways
+
+    def __call__(
+        self, *, provider: str, body: bytes, headers: Mapping[str, str]
+    ) -> dict[str, Any] | None:
+        gateway = self._gateways.by_provider(provider)
+        note = gateway.parse_notification(body, headers)
+        with self._uow as uow:
+            found = (
+                uow.payments.get(note.payment_id) if note.payment_id is not None else None
+            ) or uow.payments.find_by_external_ref(provider, note.external_ref)
+            if found is None or found.provider != provider:
+                return note.reply  # not ours: acknowledge so the provider stops retrying
+            # Lock order before payment, as every other use case does.
+            order = uow.orders.get(found.order_id, for_update=True)
+            payment = uow.payments.get(found.id, for_update=True)
+            assert order is not None and payment is not None
+            if note.amount is not None and note.amount != payment.amount:
+                raise AmountMismatch(
+                    details={"expected": str(payment.amount), "reported": str(note.amount)}
+                )
+            if note.external_ref and not payment.external_ref:
+                payment.external_ref = note.external_ref
+            settle(
+                uow,
+                payment,
+                order,
+                note.status,
+                clock=self._clock,
+                source=ChangeSource.PROVIDER,
+                order_failed=note.order_failed,
+            )
+            uow.commit()
+        return note.reply
+
+
+class MarkTransferPaid:
+    """Staff (or a bank statement import) confirm that a transfer arrived.
+
+    With ``amount`` given (statement import) it must equal the order's sum exactly.
+    An order already paid answers 409/5001, so a second import pays nothing twice.
+    """
+
+    def __init__(self, uow: UnitOfWork, ids: IdSource, clock: Clock, gateways: PaymentGateways):
+        self._uow, self._ids, self._clock, self._gateways = uow, ids, clock, gateways
+
+    def __call__(
+        self,
+        *,
+        order_id: OrderId,
+        source: ChangeSource = ChangeSource.STAFF,
+        amount: Money | None = None,
+    ) -> PaymentView:
+        with self._uow as uow:
+            order = uow.orders.get(order_id, for_update=True)
+            if order is None:
+                raise OrderNotFound()
+            order.ensure_payable()
+            if amount is not None and amount != order.total:
+                raise AmountMismatch(
+                    details={"expected": str(order.total), "received": str(amount)}
+                )
+            payment = uow.payments.latest_for(order.id, for_update=True)
+            if payment is None or payment.method != PaymentMethod.TRANSFER or not payment.is_open:
+                gateway = self._gateways.for_method(PaymentMethod.TRANSFER)
+                payment = Payment.start(
+                    id=PaymentId(self._ids.new_id()),
+                    order_id=order.id,
+                    customer_id=order.customer_id,
+                    method=PaymentMethod.TRANSFER,
+                    provider=gateway.provider,
+                    amount=order.total,
+                    at=self._clock.now(),
+                    source=source,
+                )
+                uow.payments.add(payment)
+            settle(uow, payment, order, PaymentStatus.SUCCEEDED, clock=self._clock, source=source)
+            uow.commit()
+        return PaymentView.of(payment)

@@ -1,0 +1,45 @@
+"""Bucket (cart) lines. A line holds stock for a while; after that it holds nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import attrs
+
+from shop_domain.ids import BucketLineId, CustomerId, ProductId
+from shop_domain.money import Money
+
+
+@attrs.define(kw_only=True)
+class BucketLine:
+    id: BucketLineId
+    customer_id: CustomerId
+    product_id: ProductId
+    quantity: int
+    unit_price: Money
+    reserved: int  # units this line holds on the product: quantity, or 0 once lapsed
+    reserved_until: datetime
+
+    def is_lapsed(self, now: datetime) -> bool:
+        return self.reserved > 0 and self.reserved_until <= now
+
+    def holds(self, now: datetime) -> int:
+        """Units this line still holds at ``now``."""
+        return 0 if self.reserved_until <= now else self.reserved
+
+    def hold(self, quantity: int, unit_price: Money, now: datetime, ttl: timedelta) -> None:
+        """The line now holds ``quantity`` units at ``unit_price`` until ``now + ttl``."""
+        self.quantity = quantity
+        self.reserved = quantity
+        self.unit_price = unit_price
+        self.reserved_until = now + ttl
+
+    def lapse(self, current_price: Money) -> int:
+        """Drop the hold; returns how many units to give back to the product."""
+        released, self.reserved = self.reserved, 0
+        self.unit_price = current_price
+        return released
+
+    @property
+    def value(self) -> Money:
+        return self.unit_price * self.quantity

@@ -1,0 +1,223 @@
+"""Every error the shop can answer, once, with its contract code (see api-contract.md).
+
+Categories are base classes; the web adapter maps categories (and a few specific
+classes) to HTTP statuses in one table.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ShopError(Exception):
+    """Base of every error that reaches a client."""
+
+    code: ClassVar[int] = 1999
+    message: ClassVar[str] = "internal error"
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+        self.text = message or self.message
+        self.details = details
+        super().__init__(self.text)
+
+
+# --- categories -------------------------------------------------------------
+class InvalidInput(ShopError):
+    """The request is malformed or fails validation (400)."""
+
+
+class NotFound(ShopError):
+    """The thing does not exist, or is not the caller's (404)."""
+
+
+class Conflict(ShopError):
+    """The request clashes with the current state (409)."""
+
+
+class NotAllowed(ShopError):
+    """The caller may not do this (403)."""
+
+
+class Declined(ShopError):
+    """A payment provider refused the payment (402)."""
+
+
+class Unavailable(ShopError):
+    """Something the shop depends on failed or timed out (502)."""
+
+
+class Unprocessable(ShopError):
+    """The request is well-formed but cannot be processed as sent (422)."""
+
+
+class TooManyRequests(ShopError):
+    """The caller is throttled (429)."""
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60, **kw: Any):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class RequestTooLarge(ShopError):
+    """The request body is over the configured limit (413)."""
+
+    code = 1007
+    message = "request too large"
+
+
+class MethodNotAllowed(ShopError):
+    """The route exists but not for this method (405)."""
+
+    code = 1006
+    message = "method not allowed"
+
+
+class InternalError(ShopError):
+    """Never expected; rendered in the error shape all the same (500)."""
+
+    code = 1999
+    message = "internal error"
+
+
+# --- validation and routing ---------------------------------------------------
+class ValidationFailed(InvalidInput):
+    code = 1000
+    message = "Validation error"
+
+
+class RouteNotFound(NotFound):
+    code = 1004
+    message = "not found"
+
+
+# --- orders -----------------------------------------------------------------
+class OrderNotFound(NotFound):
+    code = 1001
+    message = "order not found"
+
+
+class OrderNotCancelable(Conflict):
+    code = 1003
+    message = "only status `new`, `to_pay`, `paid` is available to return"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = 1005
+    message = "idempotency key reused with a different request"
+
+
+# --- catalog and bucket -------------------------------------------------------
+class ProductAlreadyInBucket(Conflict):
+    code = 1041
+    message = "Product already in bucket"
+
+
+class ProductNotAvailable(Conflict):
+    code = 1042
+    message = "Product not available"
+
+
+class NotEnoughStock(Conflict):
+    code = 1043
+    message = "not enough products in magazines"
+
+
+class BucketLineNotFound(NotFound):
+    code = 1044
+    message = "bucket item not found"
+
+
+class ProductNotFound(NotFound):
+    code = 1045
+    message = "product not found"
+
+
+class BucketEmpty(Conflict):
+    code = 1083
+    message = "bucket is empty"
+
+
+# --- accounts -----------------------------------------------------------------
+class UsernameOrEmailTaken(Conflict):
+    code = 2001
+    message = "email/username already used"
+
+
+class BadCredentials(NotFound):
+    code = 3001
+    message = "user or password not match"
+
+
+class NotAuthenticated(NotAllowed):
+    code = 3002
+    message = "Authentication credentials were not provided."
+
+
+class CsrfFailed(NotAllowed):
+    code = 3003
+    message = "CSRF Failed"
+
+
+class TooManyAttempts(TooManyRequests):
+    code = 3004
+    message = "too many attempts"
+
+
+class StaffOnly(NotAllowed):
+    code = 3005
+    message = "staff only"
+
+
+# --- payments -----------------------------------------------------------------
+class OrderNotPayable(Conflict):
+    code = 5001
+    message = "order cannot be paid in its status"
+
+
+class PaymentDeclined(Declined):
+    code = 5002
+    message = "payment declined"
+
+
+class PaymentMethodNotAvailable(InvalidInput):
+    code = 5003
+    message = "payment method not available"
+
+
+class InvalidNotificationSignature(NotAllowed):
+    code = 5004
+    message = "invalid notification signature"
+
+
+class PaymentProviderUnavailable(Unavailable):
+    code = 5005
+    message = "payment provider unavailable"
+
+
+class AmountMismatch(Conflict):
+    code = 5006
+    message = "amount mismatch"
+
+
+class TransferConfirmedOnArrival(Conflict):
+    code = 5007
+    message = "bank transfers are confirmed when the money arrives"
+
+
+class CurrencyMismatch(ShopError):
+    """Arithmetic across currencies: a programming error, never a client's."""
+
+    code = 1999
+    message = "internal error"
+
+
+def all_error_classes() -> list[type[ShopError]]:
+    """Every concrete error class (those that define their own code)."""
+    found: list[type[ShopError]] = []
+    stack: list[type[ShopError]] = [ShopError]
+    while stack:
+        cls = stack.pop()
+        if "code" in cls.__dict__:
+            found.append(cls)
+        stack.extend(cls.__subclasses__())
+    return found

@@ -1,0 +1,88 @@
+"""Money: a Decimal amount in one currency, always quantised to the currency's minor unit."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import attrs
+
+from shop_domain.errors import CurrencyMismatch
+
+# Minor-unit exponents where they differ from 2 (ISO 4217).
+_EXPONENTS = {"JPY": 0, "KRW": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
+
+
+def minor_exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency, 2)
+
+
+def _quantise(amount: Any, currency: str) -> Decimal:
+    if isinstance(amount, float):
+        raise TypeError("Money never takes a float; pass a Decimal, int or str")
+    value = amount if isinstance(amount, Decimal) else Decimal(amount)
+    if not value.is_finite():
+        raise ValueError("Money must be finite")
+    exp = Decimal(1).scaleb(-minor_exponent(currency))
+    return value.quantize(exp, rounding=ROUND_HALF_UP)
+
+
+@attrs.frozen(order=False)
+class Money:
+    amount: Decimal = attrs.field()
+    currency: str = attrs.field(default="PLN")
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "amount", _quantise(self.amount, self.currency))
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    @classmethod
+    def from_minor(cls, minor: int, currency: str) -> Money:
+        return cls(Decimal(minor).scaleb(-minor_exponent(currency)), currency)
+
+    @property
+    def minor(self) -> int:
+        """The amount in minor units (grosze, cents): what payment providers expect."""
+        return int(self.amount.scaleb(minor_exponent(self.currency)))
+
+    def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"{self.currency} vs {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: int) -> Money:
+        if not isinstance(factor, int) or isinstance(factor, bool):
+            raise TypeError("Money multiplies by an integer quantity only")
+        return Money(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+    @classmethod
+    def total(cls, items: list[Money] | tuple[Money, ...], currency: str) -> Money:
+        result = cls.zero(currency)
+        for item in items:
+            result = result + item
+        return result

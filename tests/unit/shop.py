@@ -1,0 +1,78 @@
+"""Build the whole core on in-memory adapters: what every unit test drives."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import attrs
+from dependency_injector import providers
+
+from adapters.payments.fake import FakePaymentGateway
+from adapters.persistence.in_memory import (
+    FixedClock,
+    InMemoryStore,
+    InMemoryUnitOfWork,
+    PlainPasswordHasher,
+    SimplePasswordPolicy,
+    UuidSource,
+)
+from shop_app.containers import UseCases
+from shop_app.ports.payment_gateway import PaymentGateways
+from shop_app.read_models import CustomerView, ProductView
+from shop_app.settings import ShopSettings
+from shop_domain.order import PaymentMethod
+
+
+@attrs.define
+class Shop:
+    use: UseCases
+    store: InMemoryStore
+    clock: FixedClock
+    card: FakePaymentGateway
+    transfer: FakePaymentGateway
+    payu: FakePaymentGateway
+
+    def customer(self, name: str | None = None) -> CustomerView:
+        name = name or f"user-{uuid.uuid4().hex[:8]}"
+        return self.use.register_customer()(
+            username=name, password="correct-horse-9", email=f"{name}@example.com"
+        )
+
+    def product(self, *, stock: int = 10, price: str = "10.00", **kw: object) -> ProductView:
+        kw.setdefault("name", f"product-{uuid.uuid4().hex[:6]}")
+        return self.use.create_product()(price=Decimal(price), stock=stock, **kw)
+
+    def uow(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.store)
+
+    def stock_of(self, product_id: uuid.UUID) -> tuple[int, int]:
+        """(on hand, reserved) as committed."""
+        p = self.store.tables.products[product_id]
+        return p.stock, p.reserved
+
+
+def build_shop(*, reservation_minutes: int = 30, currency: str = "PLN") -> Shop:
+    store = InMemoryStore()
+    clock = FixedClock()
+    card = FakePaymentGateway("card-fake")
+    transfer = FakePaymentGateway(
+        "transfer-fake", customer_confirms=False, next_action={"type": "bank_transfer"}
+    )
+    payu = FakePaymentGateway("payu-fake", next_action={"type": "redirect", "url": "https://x"})
+    from datetime import timedelta
+
+    use = UseCases(
+        uow=providers.Factory(InMemoryUnitOfWork, store),
+        clock=clock,
+        ids=UuidSource(),
+        hasher=PlainPasswordHasher(),
+        password_policy=SimplePasswordPolicy(),
+        gateways=PaymentGateways(
+            {PaymentMethod.CARD: card, PaymentMethod.TRANSFER: transfer, PaymentMethod.PAYU: payu}
+        ),
+        settings=ShopSettings(
+            currency=currency, reservation_ttl=timedelta(minutes=reservation_minutes)
+        ),
+    )
+    return Shop(use=use, store=store, clock=clock, card=card, transfer=transfer, payu=payu)
