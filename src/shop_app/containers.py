@@ -10,7 +10,7 @@ from dependency_injector import containers, providers
 
 from shop_app.ports.payment_gateway import PaymentGateways
 from shop_app.settings import ShopSettings
-from shop_app.use_cases import accounts, bucket, catalog, orders, payments
+from shop_app.use_cases import accounts, bank_statement, bucket, catalog, orders, payments
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -74,4 +74,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     mark_transfer_paid = providers.Factory(
         payments.MarkTransferPaid, uow=uow, ids=ids, clock=clock, gateways=gateways
+    )
+    import_bank_credits = providers.Factory(
+        bank_statement.ImportBankCredits, uow=uow, clock=clock, ids=ids, gateways=gateways
     )

@@ -212,9 +212,9 @@ class CurrencyMismatch(ShopError):
 
 
 def all_error_classes() -> list[type[ShopError]]:
-    """Every concrete error class (those that define their own code)."""
+    """Every concrete error class (those that define their own code), not the base."""
     found: list[type[ShopError]] = []
-    stack: list[type[ShopError]] = [ShopError]
+    stack: list[type[ShopError]] = list(ShopError.__subclasses__())
     while stack:
         cls = stack.pop()
         if "code" in cls.__dict__:

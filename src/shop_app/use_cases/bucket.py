@@ -9,7 +9,12 @@ from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import BucketLineView, BucketView
 from shop_app.settings import ShopSettings
 from shop_domain.bucket import BucketLine
-from shop_domain.errors import BucketLineNotFound, ProductAlreadyInBucket, ProductNotAvailable
+from shop_domain.errors import (
+    BucketLineNotFound,
+    NotEnoughStock,
+    ProductAlreadyInBucket,
+    ProductNotAvailable,
+)
 from shop_domain.ids import BucketLineId, CustomerId, ProductId
 from shop_domain.money import Money
 from shop_domain.product import Product
@@ -112,7 +117,15 @@ class ChangeBucketQuantity:
                 product.release(line.lapse(product.price))
             extra = quantity - line.reserved
             if extra > 0:
-                _reserve(uow, product, extra, self._clock)
+                try:
+                    _reserve(uow, product, extra, self._clock)
+                except ProductNotAvailable:
+                    if not product.active:
+                        raise
+                    # Sold out, but the line exists: the contract answers 1043 here, not 1042.
+                    raise NotEnoughStock(
+                        details={"product": str(product.id), "available": 0}
+                    ) from None
             else:
                 product.release(-extra)
             line.hold(quantity, product.price, now, self._settings.reservation_ttl)

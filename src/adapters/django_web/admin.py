@@ -1,0 +1,107 @@
+"""Django's admin site for products and stock, orders, payments (with their status
+history) and customers. Changes to payment state go through the use cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from adapters.django_web.containers import use_cases
+from adapters.persistence import models as m
+from shop_domain.errors import ShopError
+from shop_domain.ids import OrderId
+from shop_domain.payment import ChangeSource
+
+
+@admin.register(m.Customer)
+class CustomerAdmin(UserAdmin):
+    fieldsets = (*UserAdmin.fieldsets, ("Profile", {"fields": ("phone", "city")}))
+    list_display = ("username", "email", "first_name", "last_name", "city", "is_staff")
+
+
+@admin.register(m.Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "product_type", "status", "price", "stock", "reserved", "active")
+    list_filter = ("active", "status", "product_type")
+    search_fields = ("name",)
+    readonly_fields = ("reserved",)
+
+
+class OrderLineInline(admin.TabularInline):
+    model = m.OrderLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ("product", "product_name", "quantity", "unit_price")
+    exclude = ("position",)
+
+
+class PaymentInline(admin.TabularInline):
+    model = m.Payment
+    extra = 0
+    can_delete = False
+    fields = ("method", "provider", "status", "amount", "currency", "external_ref", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(m.Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("id", "customer", "status", "payment_method", "total", "created_at")
+    list_filter = ("status", "payment_method")
+    search_fields = ("id", "customer__username")
+    readonly_fields = (
+        "customer", "status", "payment_method", "total", "currency",
+        "created_at", "paid_at", "paid_by",
+    )  # fmt: skip
+    inlines = [OrderLineInline, PaymentInline]
+    actions = ["mark_transfer_paid", "cancel_orders"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Mark transfer paid (money arrived)")
+    def mark_transfer_paid(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for order in queryset:
+            try:
+                use_cases().mark_transfer_paid()(
+                    order_id=OrderId(order.id), source=ChangeSource.STAFF
+                )
+                self.message_user(request, f"{order.id}: paid")
+            except ShopError as error:
+                self.message_user(request, f"{order.id}: {error.text}", messages.ERROR)
+
+    @admin.action(description="Cancel (return) orders")
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for order in queryset:
+            try:
+                use_cases().cancel_order()(
+                    order_id=OrderId(order.id), customer_id=None, source=ChangeSource.STAFF
+                )
+                self.message_user(request, f"{order.id}: returned")
+            except ShopError as error:
+                self.message_user(request, f"{order.id}: {error.text}", messages.ERROR)
+
+
+class PaymentEventInline(admin.TabularInline):
+    model = m.PaymentEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "source", "old_status", "new_status", "note")
+
+
+@admin.register(m.Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ("id", "order", "method", "provider", "status", "amount", "created_at")
+    list_filter = ("status", "method", "provider")
+    search_fields = ("id", "external_ref", "order__id")
+    readonly_fields = (
+        "order", "customer", "method", "provider", "amount", "currency", "status",
+        "external_ref", "next_action", "created_at", "seq",
+    )  # fmt: skip
+    inlines = [PaymentEventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.core import checks
+
+
+class WebConfig(AppConfig):
+    name = "adapters.django_web"
+    label = "shop_web"
+    verbose_name = "Shop web API"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from adapters.django_web import containers
+
+        containers.build(settings.SHOP)
+        checks.register(check_payment_providers, checks.Tags.compatibility)
+
+
+def check_payment_providers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Resolve every configured payment provider at start-up: a bad name or credential
+    stops `shop serve` here, not at the first payment."""
+    from adapters.django_web.containers import application
+
+    try:
+        gateways = application().payments.gateways()
+    except Exception as error:  # any misconfiguration, reported with its own message
+        return [checks.Error(f"payment configuration: {error}", id="shop.E001")]
+    if not gateways.enabled:
+        return [checks.Warning("no payment method is enabled", id="shop.W001")]
+    return []

@@ -1,0 +1,57 @@
+"""Query-string checks and the pagination envelope {"count","next","previous","results"}."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from shop_app.ports.paging import MAX_PAGE_SIZE, Page, PageRequest
+from shop_domain.errors import ValidationFailed
+
+PAGING_PARAMS = frozenset({"page", "page_size"})
+
+
+class PageQuery(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, max_value=10**6, default=1)
+    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=20)
+
+
+def query(request: Request, serializer: type[serializers.Serializer] = PageQuery) -> dict[str, Any]:
+    """Validate the query string: unknown parameters are refused, not ignored."""
+    allowed = set(serializer().fields)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise ValidationFailed(details={name: ["unknown query parameter"] for name in unknown})
+    s = serializer(data={k: request.query_params.get(k) for k in request.query_params})
+    s.is_valid(raise_exception=True)
+    return dict(s.validated_data)
+
+
+def page_request(params: dict[str, Any]) -> PageRequest:
+    return PageRequest(page=params.get("page", 1), size=params.get("page_size", 20))
+
+
+def envelope(
+    request: Request,
+    page: Page[Any],
+    asked: PageRequest,
+    render: Callable[[Any], dict[str, Any]],
+    **extra: Any,
+) -> dict[str, Any]:
+    def link(number: int) -> str:
+        params = request.query_params.copy()
+        params["page"] = str(number)
+        return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+    last = max(1, -(-page.count // asked.size))
+    items: Iterable[Any] = page.items
+    return {
+        "count": page.count,
+        "next": link(asked.page + 1) if asked.page < last else None,
+        "previous": link(asked.page - 1) if 1 < asked.page <= last + 1 else None,
+        "results": [render(item) for item in items],
+        **extra,
+    }

@@ -1,0 +1,133 @@
+"""Output serializers: read models to the contract's JSON shapes, field by field.
+
+Plain functions rather than DRF Serializer classes: the shapes are fixed and this is
+the hot path of every response.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shop_app.read_models import (
+    BucketLineView,
+    CustomerView,
+    OrderView,
+    PaymentView,
+    ProductView,
+)
+from shop_domain.money import Money
+
+
+def money(m: Money) -> str:
+    return str(m.amount)
+
+
+def when(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def registered_json(c: CustomerView) -> dict[str, Any]:
+    return {"uuid": str(c.id), "username": c.username, "first_name": c.first_name, "email": c.email}
+
+
+def profile_json(c: CustomerView) -> dict[str, Any]:
+    return {
+        "uuid": str(c.id),
+        "username": c.username,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "email": c.email,
+        "phone": c.phone,
+        "city": c.city,
+    }
+
+
+def product_json(p: ProductView) -> dict[str, Any]:
+    return {
+        "uuid": str(p.id),
+        "name": p.name,
+        "description": p.description,
+        "price": money(p.price),
+        "product_type": p.product_type,
+        "status": p.status,
+        "quantity": p.available,
+    }
+
+
+def staff_product_json(p: ProductView) -> dict[str, Any]:
+    return {
+        "uuid": str(p.id),
+        "name": p.name,
+        "price": money(p.price),
+        "description": p.description,
+        "product_type": p.product_type,
+        "status": p.status,
+        "stock": p.stock,
+        "active": p.active,
+        "reserved": p.reserved,
+    }
+
+
+def bucket_row_json(line: BucketLineView) -> dict[str, Any]:
+    """A line as the bucket list shows it."""
+    return {
+        "bucket_uuid": str(line.id),
+        "product": str(line.product_id),
+        "product_name": line.product_name,
+        "quantity": line.quantity,
+        "value": money(line.unit_price),
+        "reserved_until": when(line.reserved_until),
+    }
+
+
+def bucket_line_json(line: BucketLineView) -> dict[str, Any]:
+    """A line as adding or changing it answers."""
+    return {
+        "bucket_uuid": str(line.id),
+        "customer": str(line.customer_id),
+        "product": str(line.product_id),
+        "quantity": line.quantity,
+        "value": money(line.unit_price),
+        "reserved_until": when(line.reserved_until),
+    }
+
+
+def order_json(o: OrderView) -> dict[str, Any]:
+    return {
+        "order_uuid": str(o.id),
+        "status": o.status,
+        "date_created": when(o.created_at),
+        "date_paid": when(o.paid_at),
+        "sum": money(o.total),
+        "currency": o.total.currency,
+        "payment": o.payment_method,
+        "customer": str(o.customer_id),
+        "lines": [
+            {
+                "order_product_uuid": str(ln.id),
+                "product": str(ln.product_id),
+                "product_name": ln.product_name,
+                "quantity": ln.quantity,
+                "value": money(ln.unit_price),
+            }
+            for ln in o.lines
+        ],
+    }
+
+
+def payment_json(p: PaymentView) -> dict[str, Any]:
+    return {
+        "payment_uuid": str(p.id),
+        "order": str(p.order_id),
+        "method": p.method,
+        "provider": p.provider,
+        "status": p.status,
+        "amount": money(p.amount),
+        "currency": p.amount.currency,
+        "next_action": p.next_action,
+    }
+
+
+OK_REMOVED = {"status": "OK", "message": "product removed"}
+OK_UPDATED = {"status": "OK", "message": "updated"}

@@ -1,0 +1,160 @@
+"""Django settings, all read from the environment through config.read_config()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from adapters.django_web.config import read_config
+
+SHOP_CONFIG = read_config()
+_c = SHOP_CONFIG
+
+SECRET_KEY = _c.secret_key
+DEBUG = _c.debug
+ALLOWED_HOSTS = _c.allowed_hosts
+CSRF_TRUSTED_ORIGINS = _c.csrf_trusted_origins
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "adapters.persistence.apps.PersistenceConfig",
+    "adapters.django_web.apps.WebConfig",
+]
+
+MIDDLEWARE = [
+    "adapters.django_web.middleware.JsonErrorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "adapters.django_web.urls"
+WSGI_APPLICATION = "adapters.django_web.wsgi.application"
+AUTH_USER_MODEL = "shop.Customer"
+APPEND_SLASH = False  # every route answers with and without the slash
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+
+def _database(url: str) -> dict[str, object]:
+    db = dj_database_url.parse(url)
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        if db["NAME"] not in ("", ":memory:"):
+            Path(str(db["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+        # IMMEDIATE transactions: writers queue up instead of failing with "locked".
+        db["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    else:
+        db["CONN_MAX_AGE"] = 300
+        db["CONN_HEALTH_CHECKS"] = True
+    return db
+
+
+DATABASES = {"default": _database(_c.database_url)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def _cache(url: str) -> dict[str, object]:
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if url == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    # Default: a table in the shop's own database, shared by every worker and instance.
+    return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shop_cache"}
+
+
+CACHES = {"default": _cache(_c.cache_url)}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = str(_c.var_dir / "static")
+
+# Security defaults (see docs/reliability.md).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _c.secure_cookies
+CSRF_COOKIE_SECURE = _c.secure_cookies
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = _c.max_body_bytes
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["adapters.django_web.auth.CsrfSessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "adapters.django_web.negotiation.AlwaysJson",
+    "EXCEPTION_HANDLER": "adapters.django_web.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shop API",
+    "DESCRIPTION": "Register, fill the bucket, order, pay. See api-contract.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+# The shop's own settings, for the composition root.
+SHOP = {
+    "currency": _c.currency,
+    "reservation_minutes": _c.reservation_minutes,
+    "public_url": _c.public_url,
+    "login_limit_per_username": _c.login_limit_per_username,
+    "login_limit_per_address": _c.login_limit_per_address,
+    "login_window_seconds": _c.login_window_seconds,
+    "payments": _c.payments,
+}
+CSRF_FAILURE_VIEW = "adapters.django_web.errors.csrf_failure"

@@ -1,0 +1,64 @@
+"""Every route answers with and without a trailing slash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.urls import URLPattern, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from adapters.django_web.views import accounts, bucket, catalog, orders, service, staff
+
+
+def route(pattern: str, view: Any, name: str) -> list[URLPattern]:
+    """The route with and without its trailing slash."""
+    return [path(pattern, view, name=name), path(pattern + "/", view)]
+
+
+urlpatterns: list[Any] = [
+    *route("api/csrf", accounts.CsrfView.as_view(), "csrf"),
+    *route("api/register", accounts.RegisterView.as_view(), "register"),
+    *route("api/login", accounts.LoginView.as_view(), "login"),
+    *route("api/logout", accounts.LogoutView.as_view(), "logout"),
+    *route("api/profile", accounts.ProfileView.as_view(), "profile"),
+    *route(
+        "api/profile/<uuid:customer_id>", accounts.UpdateProfileView.as_view(), "profile-update"
+    ),
+    *route(
+        "api/profile/<uuid:customer_id>/setpassword",
+        accounts.ChangePasswordView.as_view(),
+        "profile-password",
+    ),
+    *route("api/products", catalog.ListProductsView.as_view(), "products"),
+    *route("api/products/<uuid:product_id>", catalog.ProductDetailView.as_view(), "product"),
+    *route("api/bucket", bucket.BucketView.as_view(), "bucket"),
+    *route("api/bucket/<uuid:line_id>", bucket.BucketLineView.as_view(), "bucket-line"),
+    *route("api/orders", orders.OrdersView.as_view(), "orders"),
+    *route("api/orders/<uuid:order_id>", orders.OrderDetailView.as_view(), "order"),
+    *route(
+        "api/orders/<uuid:order_id>/set_canceled",
+        orders.CancelOrderView.as_view(),
+        "order-cancel",
+    ),
+    *route("api/admin/products", staff.StaffProductsView.as_view(), "staff-products"),
+    *route(
+        "api/admin/products/<uuid:product_id>", staff.StaffProductView.as_view(), "staff-product"
+    ),
+    *route("api/admin/orders", staff.StaffOrdersView.as_view(), "staff-orders"),
+    *route("api/admin/orders/<uuid:order_id>", staff.StaffOrderView.as_view(), "staff-order"),
+    *route(
+        "api/admin/orders/<uuid:order_id>/set_paid",
+        staff.StaffSetPaidView.as_view(),
+        "staff-order-paid",
+    ),
+    *route("api/schema", SpectacularAPIView.as_view(), "schema"),
+    *route("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
+    *route("healthz", service.healthz, "healthz"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "adapters.django_web.errors.handler400"
+handler403 = "adapters.django_web.errors.handler403"
+handler404 = "adapters.django_web.errors.handler404"
+handler500 = "adapters.django_web.errors.handler500"

@@ -1,0 +1,1 @@
+"""Thin DRF views: one per use case, validate -> call -> present."""

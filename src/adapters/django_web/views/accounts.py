@@ -1,0 +1,126 @@
+"""Accounts: CSRF cookie, register, log in and out, profile, password."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, login, logout, update_session_auth_hash
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.middleware.csrf import get_token
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from adapters.django_web import paging
+from adapters.django_web.presenters import profile_json, registered_json
+from adapters.django_web.throttling import LoginThrottle
+from adapters.django_web.views.base import PublicView, ShopView, client_address, validated
+from shop_domain.errors import BadCredentials
+from shop_domain.ids import CustomerId
+
+username_field = {"max_length": 150, "validators": [UnicodeUsernameValidator()]}
+
+
+class CsrfView(PublicView):
+    def get(self, request: Request) -> Response:
+        return Response({"csrftoken": get_token(request._request)})
+
+
+class RegisterView(PublicView):
+    class Input(serializers.Serializer):
+        username = serializers.CharField(**username_field)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        email = serializers.EmailField(max_length=254)
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+    def post(self, request: Request) -> Response:
+        data = validated(self.Input, request.data)
+        customer = self.use.register_customer()(**data)
+        return Response(registered_json(customer), status=201)
+
+
+def _throttle() -> LoginThrottle:
+    shop = settings.SHOP
+    return LoginThrottle(
+        per_username=shop["login_limit_per_username"],
+        per_address=shop["login_limit_per_address"],
+        window_seconds=shop["login_window_seconds"],
+    )
+
+
+class LoginView(PublicView):
+    class Input(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    def post(self, request: Request) -> Response:
+        data = validated(self.Input, request.data)
+        throttle, address = _throttle(), client_address(request)
+        throttle.check(data["username"], address)
+        try:
+            customer = self.use.authenticate()(**data)
+        except BadCredentials:
+            throttle.failed(data["username"], address)
+            raise
+        throttle.succeeded(data["username"])
+        user = get_user_model().objects.get(pk=customer.id)
+        login(request._request, user)  # new session key and new CSRF token
+        return Response({"status": "OK", "user": str(customer.id)})
+
+
+class LogoutView(PublicView):
+    def get(self, request: Request) -> Response:
+        logout(request._request)  # the session is deleted server-side
+        return Response({"status": "OK", "message": "user logout"})
+
+    post = get
+
+
+class ProfileView(ShopView):
+    def get(self, request: Request) -> Response:
+        params = paging.query(request)
+        asked = paging.page_request(params)
+        me = self.use.get_profile()(customer_id=self.customer_id(request))
+        page = paging.Page([me] if asked.page == 1 else [], 1)
+        return Response(paging.envelope(request, page, asked, profile_json))
+
+
+class UpdateProfileView(ShopView):
+    class Input(serializers.Serializer):
+        username = serializers.CharField(**username_field)
+        email = serializers.EmailField(max_length=254)
+        first_name = serializers.CharField(
+            max_length=150, required=False, default="", allow_blank=True
+        )
+        last_name = serializers.CharField(
+            max_length=150, required=False, default="", allow_blank=True
+        )
+        phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+        city = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+
+    def put(self, request: Request, customer_id: UUID) -> Response:
+        data = validated(self.Input, request.data)
+        profile = self.use.update_profile()(
+            customer_id=self.customer_id(request), target_id=CustomerId(customer_id), **data
+        )
+        return Response(profile_json(profile))
+
+
+class ChangePasswordView(ShopView):
+    class Input(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    def put(self, request: Request, customer_id: UUID) -> Response:
+        data = validated(self.Input, request.data)
+        self.use.change_password()(
+            customer_id=self.customer_id(request), target_id=CustomerId(customer_id), **data
+        )
+        user: Any = request.user
+        user.refresh_from_db()
+        # This session follows the new hash; every other session of the user is now invalid.
+        update_session_auth_hash(request._request, user)
+        return Response({"status": "OK", "message": "password changed"})

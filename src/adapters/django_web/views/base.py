@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from adapters.django_web.containers import use_cases
+from shop_app.containers import UseCases
+from shop_domain.ids import CustomerId
+
+
+class IsStaff(BasePermission):
+    message = "staff only"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class ShopView(APIView):
+    """Base of the customer routes: logged-in customers only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @property
+    def use(self) -> UseCases:
+        return use_cases()
+
+    @staticmethod
+    def customer_id(request: Request) -> CustomerId:
+        return CustomerId(request.user.pk)
+
+
+class PublicView(ShopView):
+    permission_classes: list[type[BasePermission]] = []
+
+
+class StaffView(ShopView):
+    permission_classes = [IsAuthenticated, IsStaff]
+
+
+def client_address(request: Request) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "")
+
+
+def validated(serializer_class: type, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        from shop_domain.errors import ValidationFailed
+
+        raise ValidationFailed(details={"body": ["expected a JSON object"]})
+    s = serializer_class(data=data)
+    s.is_valid(raise_exception=True)
+    return dict(s.validated_data)

@@ -1,0 +1,93 @@
+"""Staff routes: catalog and stock, every customer's orders, transfers paid by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from adapters.django_web import paging
+from adapters.django_web.presenters import OK_UPDATED, order_json, staff_product_json
+from adapters.django_web.views.base import StaffView, validated
+from shop_app.ports.repositories import ProductFilter
+from shop_domain.ids import OrderId, ProductId
+from shop_domain.order import OrderStatus
+from shop_domain.payment import ChangeSource
+
+
+class ProductInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    product_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=["new", "promotions", "sales"], required=False)
+    stock = serializers.IntegerField(min_value=0, max_value=10**9, required=False)
+    active = serializers.BooleanField(required=False)
+
+
+class PartialProductInput(ProductInput):
+    name = serializers.CharField(max_length=200, required=False)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+
+
+class StaffProductsView(StaffView):
+    def get(self, request: Request) -> Response:
+        asked = paging.page_request(paging.query(request))
+        found = self.use.list_products()(filter=ProductFilter(active_only=False), page=asked)
+        return Response(paging.envelope(request, found, asked, staff_product_json))
+
+    def post(self, request: Request) -> Response:
+        data = validated(ProductInput, request.data)
+        product = self.use.create_product()(**data)
+        return Response(staff_product_json(product), status=201)
+
+
+class StaffProductView(StaffView):
+    def get(self, request: Request, product_id: UUID) -> Response:
+        product = self.use.get_product()(product_id=ProductId(product_id), include_inactive=True)
+        return Response(staff_product_json(product))
+
+    def _update(self, request: Request, product_id: UUID, partial: bool) -> Response:
+        data: dict[str, Any] = validated(
+            PartialProductInput if partial else ProductInput, request.data
+        )
+        product = self.use.update_product()(product_id=ProductId(product_id), **data)
+        return Response(staff_product_json(product))
+
+    def put(self, request: Request, product_id: UUID) -> Response:
+        return self._update(request, product_id, partial=False)
+
+    def patch(self, request: Request, product_id: UUID) -> Response:
+        return self._update(request, product_id, partial=True)
+
+    def delete(self, request: Request, product_id: UUID) -> Response:
+        self.use.deactivate_product()(product_id=ProductId(product_id))
+        return Response(OK_UPDATED)
+
+
+class StatusQuery(paging.PageQuery):
+    status = serializers.ChoiceField(choices=[s.value for s in OrderStatus], required=False)
+
+
+class StaffOrdersView(StaffView):
+    def get(self, request: Request) -> Response:
+        params = paging.query(request, StatusQuery)
+        asked = paging.page_request(params)
+        status = OrderStatus(params["status"]) if params.get("status") else None
+        found = self.use.list_orders()(page=asked, customer_id=None, status=status)
+        return Response(paging.envelope(request, found, asked, order_json))
+
+
+class StaffOrderView(StaffView):
+    def get(self, request: Request, order_id: UUID) -> Response:
+        order = self.use.get_order()(order_id=OrderId(order_id), customer_id=None)
+        return Response(order_json(order))
+
+
+class StaffSetPaidView(StaffView):
+    def post(self, request: Request, order_id: UUID) -> Response:
+        self.use.mark_transfer_paid()(order_id=OrderId(order_id), source=ChangeSource.STAFF)
+        return Response(OK_UPDATED)

@@ -1,0 +1,18 @@
+"""The driven side's persistence: Django units of work, clock, ids, password handling."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from adapters.persistence.in_memory import SystemClock, UuidSource
+from adapters.persistence.passwords import DjangoPasswordHasher, DjangoPasswordPolicy
+from adapters.persistence.unit_of_work import DjangoUnitOfWork
+
+
+class Persistence(containers.DeclarativeContainer):
+    config = providers.Configuration()
+    uow = providers.Factory(DjangoUnitOfWork, currency=config.currency)
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidSource)
+    hasher = providers.Singleton(DjangoPasswordHasher)
+    password_policy = providers.Singleton(DjangoPasswordPolicy)

@@ -1,0 +1,150 @@
+"""Rows to entities and back, kept apart from both."""
+
+from __future__ import annotations
+
+from adapters.persistence import models as m
+from shop_domain.bucket import BucketLine
+from shop_domain.customer import Customer
+from shop_domain.ids import (
+    BucketLineId,
+    CustomerId,
+    OrderId,
+    OrderLineId,
+    PaymentId,
+    ProductId,
+)
+from shop_domain.money import Money
+from shop_domain.order import Order, OrderLine, OrderStatus, PaymentMethod
+from shop_domain.payment import ChangeSource, Payment, PaymentStatus, StatusChange
+from shop_domain.product import Product, ProductStatus
+
+
+def customer_from_row(row: m.Customer) -> Customer:
+    return Customer(
+        id=CustomerId(row.id),
+        username=row.username,
+        email=row.email,
+        password_hash=row.password,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        phone=row.phone,
+        city=row.city,
+        is_staff=row.is_staff,
+    )
+
+
+def customer_fields(c: Customer) -> dict[str, object]:
+    return {
+        "username": c.username,
+        "email": c.email,
+        "password": c.password_hash,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "phone": c.phone,
+        "city": c.city,
+    }
+
+
+def product_from_row(row: m.Product, currency: str) -> Product:
+    return Product(
+        id=ProductId(row.id),
+        name=row.name,
+        description=row.description,
+        price=Money(row.price, currency),
+        product_type=row.product_type,
+        status=ProductStatus(row.status),
+        active=row.active,
+        stock=row.stock,
+        reserved=row.reserved,
+    )
+
+
+def product_fields(p: Product) -> dict[str, object]:
+    return {
+        "name": p.name,
+        "description": p.description,
+        "price": p.price.amount,
+        "product_type": p.product_type,
+        "status": p.status.value,
+        "active": p.active,
+        "stock": p.stock,
+        "reserved": p.reserved,
+    }
+
+
+def line_from_row(row: m.BucketLine, currency: str) -> BucketLine:
+    return BucketLine(
+        id=BucketLineId(row.id),
+        customer_id=CustomerId(row.customer_id),
+        product_id=ProductId(row.product_id),
+        quantity=row.quantity,
+        unit_price=Money(row.unit_price, currency),
+        reserved=row.reserved,
+        reserved_until=row.reserved_until,
+    )
+
+
+def line_row(line: BucketLine) -> m.BucketLine:
+    return m.BucketLine(
+        id=line.id,
+        customer_id=line.customer_id,
+        product_id=line.product_id,
+        quantity=line.quantity,
+        unit_price=line.unit_price.amount,
+        reserved=line.reserved,
+        reserved_until=line.reserved_until,
+    )
+
+
+def order_from_row(row: m.Order, lines: list[m.OrderLine]) -> Order:
+    return Order(
+        id=OrderId(row.id),
+        customer_id=CustomerId(row.customer_id),
+        lines=tuple(
+            OrderLine(
+                id=OrderLineId(ln.id),
+                product_id=ProductId(ln.product_id),
+                product_name=ln.product_name,
+                quantity=ln.quantity,
+                unit_price=Money(ln.unit_price, row.currency),
+            )
+            for ln in lines
+        ),
+        total=Money(row.total, row.currency),
+        payment_method=PaymentMethod(row.payment_method),
+        created_at=row.created_at,
+        status=OrderStatus(row.status),
+        paid_at=row.paid_at,
+        paid_by=PaymentId(row.paid_by) if row.paid_by else None,
+    )
+
+
+def payment_from_row(row: m.Payment) -> Payment:
+    return Payment(
+        id=PaymentId(row.id),
+        order_id=OrderId(row.order_id),
+        customer_id=CustomerId(row.customer_id),
+        method=PaymentMethod(row.method),
+        provider=row.provider,
+        amount=Money(row.amount, row.currency),
+        created_at=row.created_at,
+        status=PaymentStatus(row.status),
+        external_ref=row.external_ref,
+        next_action=row.next_action,
+        # History is append-only: the repository writes new entries, never reads them back.
+        history=[],
+    )
+
+
+def event_rows(payment: Payment, changes: list[StatusChange]) -> list[m.PaymentEvent]:
+    return [
+        m.PaymentEvent(
+            payment_id=payment.id,
+            at=c.at,
+            source=ChangeSource(c.source).value,
+            old_status=c.old.value if c.old else "",
+            new_status=c.new.value,
+            note=c.note[:255],
+        )
+        for c in changes
+    ]

@@ -1,0 +1,167 @@
+"""Database tables of the shop. Rows, not entities: mappers.py converts between them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+
+class Customer(AbstractUser):
+    """The auth user (AUTH_USER_MODEL): a UUID key and the profile fields of the contract."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    phone = models.CharField(max_length=32, blank=True, default="")
+    city = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        db_table = "shop_customer"
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="customer_username_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"), name="customer_email_ci_unique", condition=~Q(email="")
+            ),
+        ]
+
+
+class Product(models.Model):
+    STATUSES = [("new", "new"), ("promotions", "promotions"), ("sales", "sales")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    product_type = models.CharField(max_length=100, blank=True, default="")
+    status = models.CharField(max_length=16, choices=STATUSES, default="new")
+    active = models.BooleanField(default=True)
+    stock = models.IntegerField(default=0, help_text="units on hand, not yet sold")
+    reserved = models.IntegerField(default=0, help_text="part of stock held by buckets")
+
+    class Meta:
+        db_table = "shop_product"
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["price"])]
+        constraints = [
+            # The database itself refuses to oversell, whatever the code does.
+            models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_gte_0"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="product_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=models.F("stock")), name="product_reserved_lte_stock"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BucketLine(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    reserved = models.IntegerField(default=0)
+    reserved_until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "shop_bucket_line"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "product"], name="bucket_one_line_per_product"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="bucket_quantity_gte_1"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="bucket_reserved_gte_0"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["reserved_until"], name="bucket_holding_idx", condition=Q(reserved__gt=0)
+            )
+        ]
+
+
+class Order(models.Model):
+    STATUSES = [(s, s) for s in ("new", "to_pay", "paid", "error", "returned")]
+    METHODS = [(m, m) for m in ("card", "transfer", "payu")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=16, choices=STATUSES, default="new")
+    payment_method = models.CharField(max_length=16, choices=METHODS)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.UUIDField(null=True, blank=True, help_text="the payment that paid it")
+
+    class Meta:
+        db_table = "shop_order"
+        indexes = [
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["status", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.id} ({self.status})"
+
+
+class OrderLine(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    product_name = models.CharField(max_length=200)
+    quantity = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "shop_order_line"
+        ordering = ["position"]
+
+
+class Payment(models.Model):
+    STATUSES = [
+        (s, s)
+        for s in ("pending", "requires_action", "succeeded", "failed", "canceled", "refunded")
+    ]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=16, choices=Order.METHODS)
+    provider = models.CharField(max_length=32)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=STATUSES, default="pending")
+    external_ref = models.CharField(max_length=128, blank=True, default="")
+    next_action = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    seq = models.BigIntegerField(default=0, help_text="orders attempts of one order")
+
+    class Meta:
+        db_table = "shop_payment"
+        indexes = [
+            models.Index(fields=["order", "-seq"]),
+            models.Index(fields=["provider", "external_ref"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method}/{self.provider} {self.amount} {self.currency} ({self.status})"
+
+
+class PaymentEvent(models.Model):
+    """One status change of a payment: when, who said so, old -> new."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    source = models.CharField(max_length=16)
+    old_status = models.CharField(max_length=16, blank=True, default="")
+    new_status = models.CharField(max_length=16)
+    note = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        db_table = "shop_payment_event"
+        ordering = ["at", "id"]
