@@ -12,9 +12,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
 PASSWORD = "Sekret-Passw0rd-42"
+
+
+def configured_database_url() -> str | None:
+    """The database URL the suite runs against (None: the default SQLite)."""
+    import os
+
+    return os.environ.get("SHOP_DATABASE_URL")
+
+
 SECRET_MARKERS = ("md5$", "pbkdf2", "argon2", "bcrypt", "sha256$")
 
 
@@ -22,6 +30,8 @@ class Api:
     """A browser-like client: cookie jar, CSRF header on unsafe requests."""
 
     def __init__(self, seen: list[tuple[str, str]]):
+        from rest_framework.test import APIClient
+
         self.client = APIClient(enforce_csrf_checks=True)
         self.seen = seen
         self.user_id: str | None = None
@@ -38,7 +48,14 @@ class Api:
         return self._record(path, self.client.get(path, params or None))
 
     def send(
-        self, method: str, path: str, data: Any = None, *, csrf: bool | str = True, raw: bytes | None = None, **extra: Any
+        self,
+        method: str,
+        path: str,
+        data: Any = None,
+        *,
+        csrf: bool | str = True,
+        raw: bytes | None = None,
+        **extra: Any,
     ) -> Any:
         headers = dict(extra)
         if csrf is True:
@@ -48,7 +65,9 @@ class Api:
             headers["HTTP_X_CSRFTOKEN"] = csrf
         body = raw if raw is not None else (json.dumps(data) if data is not None else "")
         call = getattr(self.client, method.lower())
-        response = call(path, body, content_type=headers.pop("content_type", "application/json"), **headers)
+        response = call(
+            path, body, content_type=headers.pop("content_type", "application/json"), **headers
+        )
         return self._record(path, response)
 
     def post(self, path: str, data: Any = None, **kw: Any) -> Any:
@@ -65,14 +84,21 @@ class Api:
 
     def register(self, username: str | None = None, **extra: Any) -> dict[str, Any]:
         username = username or f"user_{uuid.uuid4().hex[:10]}"
-        body = {"username": username, "password": PASSWORD, "email": f"{username}@example.com", **extra}
+        body = {
+            "username": username,
+            "password": PASSWORD,
+            "email": f"{username}@example.com",
+            **extra,
+        }
         response = self.post("/api/register", body)
         assert response.status_code == 201, response.content
         self.username = username
         return response.json()
 
     def login(self, username: str | None = None, password: str = PASSWORD) -> Any:
-        response = self.post("/api/login", {"username": username or self.username, "password": password})
+        response = self.post(
+            "/api/login", {"username": username or self.username, "password": password}
+        )
         if response.status_code == 200:
             self.user_id = response.json()["user"]
         return response

@@ -62,6 +62,7 @@ class ShopConfig:
     cache_url: str
     secure_cookies: bool
     max_body_bytes: int
+    insecure_fast_hasher: bool
     login_limit_per_username: int
     login_limit_per_address: int
     login_window_seconds: int
@@ -86,6 +87,7 @@ def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
         cache_url=env.get("SHOP_CACHE_URL", "db"),
         secure_cookies=_flag(env, "SHOP_SECURE_COOKIES"),
         max_body_bytes=int(env.get("SHOP_MAX_BODY_BYTES", str(256 * 1024))),
+        insecure_fast_hasher=_flag(env, "SHOP_INSECURE_FAST_HASHER"),
         login_limit_per_username=int(env.get("SHOP_LOGIN_LIMIT_USERNAME", "5")),
         login_limit_per_address=int(env.get("SHOP_LOGIN_LIMIT_ADDRESS", "50")),
         login_window_seconds=int(env.get("SHOP_LOGIN_WINDOW_SECONDS", str(15 * 60))),

@@ -8,7 +8,7 @@ a bank statement import finds the title in the credit's text
 
 Title format
 ------------
-``SHOP`` + 16 digits + 2 check digits, e.g. ``SHOP271828182845904523`` (22
+``SHOP`` + 16 digits + 2 check digits, e.g. ``SHOP427204058494653091`` (22
 characters, digits only after the prefix so it survives any bank's character
 set and is easy to read out):
 
@@ -23,7 +23,7 @@ set and is easy to read out):
   digits one apart), so a mistyped title matches no order instead of the wrong one.
 
 Banks may change case and insert spaces or dashes: :func:`find_titles` accepts
-``shop 2718-2818 2845 9045 23`` as well.
+``shop 4272-0405 8494 6530 91`` as well.
 """
 
 from __future__ import annotations

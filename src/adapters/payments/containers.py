@@ -17,7 +17,7 @@ def _card_sandbox(secret: str, public_url: str) -> PaymentGateway:
     return CardSandboxGateway(secret=secret, public_url=public_url)
 
 
-def _stripe(settings: dict[str, Any]) -> PaymentGateway:
+def _stripe(settings: dict[str, Any], public_url: str) -> PaymentGateway:
     from adapters.payments.stripe_card import StripeCardGateway, StripeConfig
 
     if not settings.get("api_key"):
@@ -27,6 +27,7 @@ def _stripe(settings: dict[str, Any]) -> PaymentGateway:
             api_key=settings["api_key"],
             webhook_secret=settings.get("webhook_secret") or "",
             api_base=settings.get("api_base"),
+            public_url=public_url,
         )
     )
 
@@ -55,7 +56,7 @@ class Payments(containers.DeclarativeContainer):
     card = providers.Selector(
         config.card_provider,
         sandbox=providers.Singleton(_card_sandbox, config.secret, config.public_url),
-        stripe=providers.Singleton(_stripe, config.stripe),
+        stripe=providers.Singleton(_stripe, config.stripe, config.public_url),
         none=providers.Object(None),
     )
     transfer = providers.Selector(

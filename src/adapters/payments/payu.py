@@ -109,7 +109,11 @@ class PayUGateway:
         self._base = config.base_url.rstrip("/")
         self._timeout = httpx.Timeout(config.timeout)
         self._owns_http = http is None
-        self._http = http or httpx.Client(timeout=self._timeout, follow_redirects=False)
+        self._http = (
+            http
+            if http is not None
+            else httpx.Client(timeout=self._timeout, follow_redirects=False)
+        )
         self._clock = clock
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
@@ -128,11 +132,8 @@ class PayUGateway:
     # --- the port -------------------------------------------------------------
     def start(self, request: PaymentRequest) -> GatewayResult:
         body = self._order_body(request)
-        response = self._api("POST", ORDERS_PATH, body, ok=_CREATE_OK)
-        data = self._json_object(response)
-        status_code = _status_code(data)
-        if response.status_code not in _CREATE_OK or not _is_success(status_code):
-            raise self._refusal(response, data, "create order")
+        response = self._api("POST", ORDERS_PATH, body)
+        data = self._answer(response, _CREATE_OK, "create order")
         order_id = data.get("orderId")
         redirect = data.get("redirectUri") or response.headers.get("location")
         if not isinstance(order_id, str) or not order_id or not isinstance(redirect, str):
@@ -149,10 +150,8 @@ class PayUGateway:
             raise PaymentProviderUnavailable(
                 "payment has no PayU order", details={"provider": self.provider}
             )
-        response = self._api("GET", f"{ORDERS_PATH}/{_path(order_ref)}", None, ok={200})
-        data = self._json_object(response)
-        if response.status_code != 200 or not _is_success(_status_code(data)):
-            raise self._refusal(response, data, "retrieve order")
+        response = self._api("GET", f"{ORDERS_PATH}/{_path(order_ref)}", None)
+        data = self._answer(response, {200}, "retrieve order")
         orders = data.get("orders")
         order = orders[0] if isinstance(orders, list) and orders else None
         status = _lookup(_ORDER_STATUSES, order.get("status")) if isinstance(order, dict) else None
@@ -191,10 +190,8 @@ class PayUGateway:
             },
         }
         path = f"{ORDERS_PATH}/{_path(order_ref)}/refunds"
-        response = self._api("POST", path, body, ok={200, 201})
-        data = self._json_object(response)
-        if response.status_code not in (200, 201) or not _is_success(_status_code(data)):
-            raise self._refusal(response, data, "refund")
+        response = self._api("POST", path, body)
+        self._answer(response, {200, 201}, "refund")
         return GatewayResult(status=PaymentStatus.SUCCEEDED, external_ref=order_ref)
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
@@ -274,7 +271,9 @@ class PayUGateway:
             {"name": name[:255] or "item", "unitPrice": str(price.minor), "quantity": str(qty)}
             for name, qty, price in request.lines
         ]
-        if not products:  # PayU requires at least one product
+        listed = sum(price.minor * qty for _, qty, price in request.lines)
+        if not products or listed != amount.minor:
+            # PayU needs at least one product, and lines that add up to the total.
             products = [
                 {
                     "name": request.description[:255] or "order",
@@ -300,9 +299,7 @@ class PayUGateway:
             body["buyer"] = {"email": request.customer_email}
         return body
 
-    def _api(
-        self, method: str, path: str, body: dict[str, Any] | None, *, ok: set[int]
-    ) -> httpx.Response:
+    def _api(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
         """One authorized API call; on a 401 the token is renewed and the call retried once."""
         token = self._access_token()
         response = self._send(method, path, body, token)
@@ -388,6 +385,17 @@ class PayUGateway:
             data = None
         if not isinstance(data, dict):
             raise self._unavailable(response, "answer is not a JSON object")
+        return data
+
+    def _answer(self, response: httpx.Response, ok: set[int], what: str) -> dict[str, Any]:
+        """The JSON of a PayU answer that reports success. A PayU status object that
+        refuses is a decline; anything else unexpected means PayU is unavailable."""
+        data = self._json_object(response)
+        status_code = _status_code(data)
+        if not status_code:
+            raise self._unavailable(response, f"{what}: no PayU status in the answer")
+        if response.status_code not in ok or not _is_success(status_code):
+            raise self._refusal(response, data, what)
         return data
 
     def _unavailable(self, response: httpx.Response, what: str) -> PaymentProviderUnavailable:

@@ -25,6 +25,7 @@ from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer
+from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
 from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
 from shop_domain.order import Order, OrderStatus
 from shop_domain.payment import Payment
@@ -55,13 +56,17 @@ class InMemoryCustomerRepository:
         self._t = t
 
     def add(self, customer: Customer) -> None:
+        # the same uniqueness the database enforces
+        if self.taken(username=customer.username, email=customer.email):
+            raise UsernameOrEmailTaken()
         self._t.customers[customer.id] = customer
 
     def get(self, customer_id: CustomerId) -> Customer | None:
         return self._t.customers.get(customer_id)
 
     def get_by_username(self, username: str) -> Customer | None:
-        return next((c for c in self._t.customers.values() if c.username == username), None)
+        wanted = username.lower()
+        return next((c for c in self._t.customers.values() if c.username.lower() == wanted), None)
 
     def taken(self, *, username: str, email: str, exclude: CustomerId | None = None) -> bool:
         return any(
@@ -118,6 +123,8 @@ class InMemoryBucketRepository:
         self._t, self._seq = t, seq
 
     def add(self, line: BucketLine) -> None:
+        if self.find(line.customer_id, line.product_id) is not None:
+            raise ProductAlreadyInBucket()
         self._t.lines[line.id] = line
 
     def get(
@@ -222,7 +229,7 @@ class InMemoryPaymentRepository:
         return next(
             (
                 p
-                for p in self._t.payments.values()
+                for p in reversed(self._t.payments.values())  # the latest, as in the database
                 if p.provider == provider and p.external_ref == external_ref
             ),
             None,

@@ -6,6 +6,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
+from adapters.persistence.models import Customer
+
 
 class DjangoPasswordHasher:
     def hash(self, password: str) -> str:
@@ -18,17 +20,11 @@ class DjangoPasswordHasher:
         make_password(password)  # as slow as a verify: unknown users are not told apart
 
 
-class _Probe:
-    """Just enough of a user for UserAttributeSimilarityValidator."""
-
-    def __init__(self, username: str, email: str):
-        self.username, self.email = username, email
-
-
 class DjangoPasswordPolicy:
     def problems(self, password: str, *, username: str, email: str) -> list[str]:
         try:
-            validate_password(password, user=_Probe(username, email))
+            # an unsaved row: what UserAttributeSimilarityValidator compares against
+            validate_password(password, user=Customer(username=username, email=email))
         except ValidationError as error:
             return [str(message) for message in error.messages]
         return []

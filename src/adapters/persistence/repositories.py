@@ -38,7 +38,8 @@ class DjangoCustomerRepository:
         return mappers.customer_from_row(row) if row else None
 
     def get_by_username(self, username: str) -> Customer | None:
-        row = m.Customer.objects.filter(username=username, is_active=True).first()
+        # usernames are unique regardless of case, so any spelling finds the one account
+        row = m.Customer.objects.filter(username__iexact=username, is_active=True).first()
         return mappers.customer_from_row(row) if row else None
 
     def taken(self, *, username: str, email: str, exclude: CustomerId | None = None) -> bool:

@@ -14,6 +14,7 @@ from shop_domain.errors import (
     NotEnoughStock,
     ProductAlreadyInBucket,
     ProductNotAvailable,
+    ValidationFailed,
 )
 from shop_domain.ids import BucketLineId, CustomerId, ProductId
 from shop_domain.money import Money
@@ -63,7 +64,7 @@ class AddToBucket:
         self, *, customer_id: CustomerId, product_id: ProductId, quantity: int
     ) -> BucketLineView:
         if quantity < 1:
-            raise ValueError("quantity must be at least 1")
+            raise ValidationFailed(details={"quantity": ["must be at least 1"]})
         with self._uow as uow:
             if uow.buckets.find(customer_id, product_id) is not None:
                 raise ProductAlreadyInBucket()
@@ -100,7 +101,7 @@ class ChangeBucketQuantity:
         self, *, customer_id: CustomerId, line_id: BucketLineId, quantity: int
     ) -> BucketLineView | None:
         if quantity < 0:
-            raise ValueError("quantity must be at least 0")
+            raise ValidationFailed(details={"quantity": ["must be at least 0"]})
         with self._uow as uow:
             line = uow.buckets.get(line_id, customer_id, for_update=True)
             if line is None:

@@ -45,6 +45,8 @@ def settle(
         return False
     now = clock.now()
     payment.move_to(status, at=now, source=source)
+    if not payment.is_open:
+        payment.next_action = None  # nothing left for the customer to do
     if status == PaymentStatus.SUCCEEDED and order.is_payable:
         order.mark_paid(payment.id, at=now)
     elif status in (PaymentStatus.FAILED, PaymentStatus.CANCELED) and order_failed:

@@ -66,7 +66,11 @@ class LoginView(PublicView):
             raise
         throttle.succeeded(data["username"])
         user = get_user_model().objects.get(pk=customer.id)
+        session = request._request.session
+        old_key = session.session_key
         login(request._request, user)  # new session key and new CSRF token
+        if old_key and session.session_key == old_key:
+            session.cycle_key()  # Django keeps the key when the same user logs in again
         return Response({"status": "OK", "user": str(customer.id)})
 
 

@@ -1,0 +1,71 @@
+"""The real server: `shop serve` on a free local port, walked over HTTP as a browser
+client would (cookie jar, CSRF header)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.live_server import Browser, LiveShop, live_shop, scratch_database
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveShop]:
+    from tests.integration.conftest import configured_database_url
+
+    with scratch_database(configured_database_url()) as url, live_shop(url) as shop:
+        yield shop
+
+
+def test_a_customer_walks_the_flow_over_http(server: LiveShop) -> None:
+    browser = Browser(server.url)
+    try:
+        name = f"walker_{uuid.uuid4().hex[:8]}"
+        password = "Walk-the-shop-2026"
+        assert browser.get("/api/csrf").status_code == 200
+        registered = browser.post(
+            "/api/register", {"username": name, "password": password, "email": f"{name}@ex.com"}
+        )
+        assert registered.status_code == 201, registered.text
+        before = browser.http.cookies.get("csrftoken")
+        login = browser.post("/api/login", {"username": name, "password": password})
+        assert login.status_code == 200, login.text
+        assert login.json()["user"] == registered.json()["uuid"]
+        assert browser.http.cookies.get("csrftoken") != before, "login rotates the CSRF token"
+
+        products = browser.get("/api/products").json()
+        assert products["count"] >= 20, "shop serve loads the demo catalog"
+        chosen = products["results"][:2]
+        for product in chosen:
+            added = browser.post("/api/bucket", {"product": product["uuid"], "quantity": 1})
+            assert added.status_code == 201, added.text
+        bucket = browser.get("/api/bucket/").json()
+        assert bucket["count"] == 2
+
+        order = browser.post("/api/orders/", {"payment": "card"})
+        assert order.status_code == 201, order.text
+        expected = sum(float(p["price"]) for p in chosen)
+        assert float(order.json()["sum"]) == pytest.approx(expected)
+        detail = browser.get(f"/api/orders/{order.json()['order_uuid']}")
+        assert detail.status_code == 200 and detail.json()["status"] == "new"
+        assert browser.get("/api/bucket").json()["count"] == 0
+
+        assert browser.get("/api/logout").status_code == 200
+        assert browser.get("/api/bucket").status_code == 403
+    finally:
+        browser.close()
+
+
+def test_the_server_answers_json_errors_and_health(server: LiveShop) -> None:
+    browser = Browser(server.url)
+    try:
+        assert browser.get("/healthz").json() == {"status": "ok", "database": "ok"}
+        missing = browser.get("/no/such/route")
+        assert missing.status_code == 404 and missing.json()["code"] == 1004
+        forged = browser.http.post("/api/login", json={"username": "x", "password": "y"})
+        assert forged.status_code == 403 and forged.json()["code"] == 3003
+        assert browser.get("/api/docs").status_code == 200
+    finally:
+        browser.close()

@@ -1,0 +1,292 @@
+"""One behaviour suite for the in-memory and the Django repositories, so the fakes the
+unit tests rely on stay honest."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from adapters.persistence.in_memory import InMemoryStore, InMemoryUnitOfWork
+from shop_app.ports.paging import PageRequest
+from shop_app.ports.repositories import ProductFilter
+from shop_domain.bucket import BucketLine
+from shop_domain.customer import Customer
+from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
+from shop_domain.money import Money
+from shop_domain.order import Order, OrderLine, OrderStatus, PaymentMethod
+from shop_domain.payment import ChangeSource, Payment, PaymentStatus
+from shop_domain.product import Product
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["in_memory", "django"])
+def new_uow(request: pytest.FixtureRequest) -> Callable[[], Any]:
+    if request.param == "in_memory":
+        store = InMemoryStore()
+        return lambda: InMemoryUnitOfWork(store)
+    request.getfixturevalue("db")
+    from adapters.persistence.unit_of_work import DjangoUnitOfWork
+
+    return lambda: DjangoUnitOfWork("PLN")
+
+
+def _id() -> Any:
+    return uuid.uuid4()
+
+
+def customer(name: str | None = None) -> Customer:
+    name = name or f"u{uuid.uuid4().hex[:8]}"
+    return Customer(id=_id(), username=name, email=f"{name}@example.com", password_hash="x")
+
+
+def product(name: str = "thing", price: str = "9.99", **kw: Any) -> Product:
+    return Product(id=_id(), name=name, price=Money(price), **kw)
+
+
+def stored(new_uow: Callable[[], Any], *entities: Any) -> None:
+    with new_uow() as uow:
+        for e in entities:
+            repo = {
+                Customer: uow.customers,
+                Product: uow.products,
+                BucketLine: uow.buckets,
+                Order: uow.orders,
+                Payment: uow.payments,
+            }[type(e)]
+            repo.add(e)
+        uow.commit()
+
+
+def order_for(c: Customer, p: Product, at: datetime = NOW) -> Order:
+    line = OrderLine(id=_id(), product_id=p.id, product_name=p.name, quantity=2, unit_price=p.price)
+    return Order.place(
+        id=_id(), customer_id=c.id, lines=(line,), payment_method=PaymentMethod.CARD,
+        currency="PLN", at=at,
+    )  # fmt: skip
+
+
+# --- unit of work -------------------------------------------------------------------
+def test_changes_without_commit_are_discarded(new_uow: Callable[[], Any]) -> None:
+    c = customer()
+    with new_uow() as uow:
+        uow.customers.add(c)
+    with new_uow() as uow:
+        assert uow.customers.get(c.id) is None
+
+
+def test_an_exception_discards_changes_even_after_commit_was_called_later(
+    new_uow: Callable[[], Any],
+) -> None:
+    c = customer()
+    with pytest.raises(RuntimeError), new_uow() as uow:
+        uow.customers.add(c)
+        raise RuntimeError("boom")
+    with new_uow() as uow:
+        assert uow.customers.get(c.id) is None
+
+
+def test_committed_changes_are_kept(new_uow: Callable[[], Any]) -> None:
+    c = customer()
+    stored(new_uow, c)
+    with new_uow() as uow:
+        assert uow.customers.get(c.id) == c
+
+
+# --- customers ----------------------------------------------------------------------
+def test_customers_are_found_by_username_and_taken_ignores_case(
+    new_uow: Callable[[], Any],
+) -> None:
+    c = customer("Anakin")
+    stored(new_uow, c)
+    with new_uow() as uow:
+        assert uow.customers.get_by_username("Anakin") == c
+        assert uow.customers.taken(username="ANAKIN", email="other@example.com")
+        assert uow.customers.taken(username="someone", email="ANAKIN@example.com")
+        assert not uow.customers.taken(username="anakin", email="x@example.com", exclude=c.id)
+        assert not uow.customers.taken(username="someone", email="someone@example.com")
+
+
+def test_a_second_account_with_the_same_username_is_refused(new_uow: Callable[[], Any]) -> None:
+    stored(new_uow, customer("vader"))
+    with pytest.raises(UsernameOrEmailTaken), new_uow() as uow:
+        uow.customers.add(customer("VADER"))
+
+
+def test_customer_profile_changes_are_saved(new_uow: Callable[[], Any]) -> None:
+    c = customer()
+    stored(new_uow, c)
+    with new_uow() as uow:
+        c.update_profile(
+            username=c.username, email=c.email, first_name="Leia", last_name="Organa",
+            phone="123", city="Alderaan",
+        )  # fmt: skip
+        uow.customers.save(c)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.customers.get(c.id) == c
+
+
+# --- products -----------------------------------------------------------------------
+def test_products_lock_save_and_names(new_uow: Callable[[], Any]) -> None:
+    a, b = product("alpha", stock=5), product("beta", stock=3)
+    stored(new_uow, a, b)
+    with new_uow() as uow:
+        locked = uow.products.lock([b.id, a.id, _id()])
+        assert set(locked) == {a.id, b.id}
+        locked[a.id].reserve(2)
+        locked[b.id].sell(1)
+        uow.products.save(locked.values())
+        uow.commit()
+    with new_uow() as uow:
+        assert (uow.products.get(a.id).stock, uow.products.get(a.id).reserved) == (5, 2)
+        assert uow.products.get(b.id).stock == 2
+        assert uow.products.names([a.id, b.id]) == {a.id: "alpha", b.id: "beta"}
+
+
+def test_product_list_filters_orders_and_counts(new_uow: Callable[[], Any]) -> None:
+    items = [
+        product("Blue mug", "5.00", product_type="kitchen"),
+        product("red MUG", "7.50", product_type="kitchen"),
+        product("Mug tree", "3.00", product_type="home"),
+        product("Hidden mug", "1.00", product_type="kitchen", active=False),
+        product("Lamp", "20.00", product_type="home"),
+    ]
+    stored(new_uow, *items)
+    with new_uow() as uow:
+        page = uow.products.list(ProductFilter(name="mug", ordering="price"), PageRequest(1, 2))
+        assert page.count == 3
+        assert [p.name for p in page.items] == ["Mug tree", "Blue mug"]
+        second = uow.products.list(ProductFilter(name="mug", ordering="price"), PageRequest(2, 2))
+        assert [p.name for p in second.items] == ["red MUG"] and second.count == 3
+        kitchen = uow.products.list(
+            ProductFilter(product_type="kitchen", ordering="-name"), PageRequest(1, 20)
+        )
+        assert [p.name for p in kitchen.items] == ["red MUG", "Blue mug"]
+        everything = uow.products.list(ProductFilter(active_only=False), PageRequest(1, 20))
+        assert everything.count == 5
+
+
+# --- bucket -------------------------------------------------------------------------
+def line(c: Customer, p: Product, qty: int = 1, until: datetime = NOW) -> BucketLine:
+    return BucketLine(
+        id=_id(), customer_id=c.id, product_id=p.id, quantity=qty, unit_price=p.price,
+        reserved=qty, reserved_until=until,
+    )  # fmt: skip
+
+
+def test_bucket_lines_are_scoped_to_their_customer(new_uow: Callable[[], Any]) -> None:
+    c, other, p = customer(), customer(), product(stock=10)
+    ln = line(c, p, 2)
+    stored(new_uow, c, other, p, ln)
+    with new_uow() as uow:
+        assert uow.buckets.get(ln.id, c.id) == ln
+        assert uow.buckets.get(ln.id, other.id) is None
+        assert uow.buckets.get(ln.id, c.id, for_update=True) == ln
+        assert uow.buckets.find(c.id, p.id) == ln
+        assert uow.buckets.find(other.id, p.id) is None
+        assert uow.buckets.list_for(c.id) == [ln]
+        assert uow.buckets.list_for(other.id) == []
+
+
+def test_one_line_per_product_and_customer(new_uow: Callable[[], Any]) -> None:
+    c, p = customer(), product(stock=10)
+    stored(new_uow, c, p, line(c, p))
+    with pytest.raises(ProductAlreadyInBucket), new_uow() as uow:
+        uow.buckets.add(line(c, p))
+
+
+def test_bucket_lines_are_saved_and_removed(new_uow: Callable[[], Any]) -> None:
+    c, p, q = customer(), product(stock=10), product(stock=10)
+    a, b = line(c, p, 1), line(c, q, 1)
+    stored(new_uow, c, p, q, a, b)
+    with new_uow() as uow:
+        a.hold(4, Money("1.00"), NOW, timedelta(minutes=5))
+        b.hold(2, Money("2.00"), NOW, timedelta(minutes=5))
+        uow.buckets.save([a, b])
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.buckets.get(a.id, c.id) == a and uow.buckets.get(b.id, c.id) == b
+        uow.buckets.remove([a.id])
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.buckets.list_for(c.id) == [b]
+
+
+def test_lapsed_lines_are_those_still_holding_past_their_time(new_uow: Callable[[], Any]) -> None:
+    c, p, q = customer(), product(stock=10), product(stock=10)
+    old = line(c, p, 1, until=NOW - timedelta(minutes=1))
+    fresh = line(c, q, 1, until=NOW + timedelta(minutes=1))
+    stored(new_uow, c, p, q, old, fresh)
+    with new_uow() as uow:
+        assert uow.buckets.lapsed(NOW, limit=10) == [old]
+        assert uow.buckets.lapsed(NOW, limit=10, product_ids=[q.id]) == []
+        assert uow.buckets.lapsed(NOW + timedelta(hours=1), limit=1) != []
+        old.lapse(p.price)
+        uow.buckets.save([old])
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.buckets.lapsed(NOW, limit=10) == []
+
+
+# --- orders -------------------------------------------------------------------------
+def test_orders_are_scoped_saved_and_listed_newest_first(new_uow: Callable[[], Any]) -> None:
+    c, other, p = customer(), customer(), product(stock=10)
+    first = order_for(c, p, NOW)
+    second = order_for(c, p, NOW + timedelta(minutes=1))
+    theirs = order_for(other, p, NOW + timedelta(minutes=2))
+    stored(new_uow, c, other, p, first, second, theirs)
+    with new_uow() as uow:
+        assert uow.orders.get(first.id) == first
+        assert uow.orders.get(first.id, customer_id=other.id) is None
+        assert uow.orders.get(first.id, customer_id=c.id, for_update=True) == first
+        mine = uow.orders.list(PageRequest(1, 10), customer_id=c.id)
+        assert [o.id for o in mine.items] == [second.id, first.id] and mine.count == 2
+        first.await_payment(PaymentMethod.PAYU)
+        uow.orders.save(first)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.orders.get(first.id).status == OrderStatus.TO_PAY
+        assert uow.orders.get(first.id).payment_method == PaymentMethod.PAYU
+        to_pay = uow.orders.list(PageRequest(1, 10), status=OrderStatus.TO_PAY)
+        assert [o.id for o in to_pay.items] == [first.id]
+        everyone = uow.orders.list(PageRequest(1, 2))
+        assert everyone.count == 3 and [o.id for o in everyone.items] == [theirs.id, second.id]
+
+
+# --- payments -----------------------------------------------------------------------
+def payment_for(o: Order, provider: str = "sandbox") -> Payment:
+    return Payment.start(
+        id=_id(), order_id=o.id, customer_id=o.customer_id, method=PaymentMethod.CARD,
+        provider=provider, amount=o.total, at=NOW,
+    )  # fmt: skip
+
+
+def test_payments_latest_by_reference_and_saved(new_uow: Callable[[], Any]) -> None:
+    c, p = customer(), product(stock=10)
+    o = order_for(c, p)
+    stored(new_uow, c, p, o)
+    one, two = payment_for(o), payment_for(o, "payu")
+    stored(new_uow, one)
+    stored(new_uow, two)
+    with new_uow() as uow:
+        assert uow.payments.latest_for(o.id).id == two.id
+        assert uow.payments.get(one.id, for_update=True).id == one.id
+        two.external_ref = "PAYU-123"
+        two.next_action = {"type": "redirect", "url": "https://example.com"}
+        two.move_to(PaymentStatus.SUCCEEDED, at=NOW, source=ChangeSource.PROVIDER)
+        uow.payments.save(two)
+        uow.commit()
+    with new_uow() as uow:
+        found = uow.payments.find_by_external_ref("payu", "PAYU-123")
+        assert found is not None and found.id == two.id
+        assert found.status == PaymentStatus.SUCCEEDED
+        assert found.next_action == {"type": "redirect", "url": "https://example.com"}
+        assert uow.payments.find_by_external_ref("sandbox", "PAYU-123") is None
+        assert uow.payments.find_by_external_ref("payu", "") is None
+        assert uow.payments.for_orders([o.id])[o.id].id == two.id
