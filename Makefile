@@ -23,10 +23,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/pytest
+	SHOP_DATABASE_URL= $(BIN)/pytest
 	@if [ -n "$$SHOP_TEST_POSTGRES_URL" ]; then \
 		echo "== the suite again on PostgreSQL ($$SHOP_TEST_POSTGRES_URL)"; \
-		SHOP_TEST_DATABASE_URL="$$SHOP_TEST_POSTGRES_URL" $(BIN)/pytest tests/integration; \
+		SHOP_DATABASE_URL="$$SHOP_TEST_POSTGRES_URL" $(BIN)/pytest; \
 	fi
 
 clean:
