@@ -106,6 +106,13 @@ class IdempotencyKeyReused(Unprocessable):
     message = "idempotency key reused with a different request"
 
 
+class IdempotentRequestInProgress(Conflict):
+    """Not in the contract's table: a parallel request with the same key is still running."""
+
+    code = 1008
+    message = "a request with this idempotency key is still in progress"
+
+
 # --- catalog and bucket -------------------------------------------------------
 class ProductAlreadyInBucket(Conflict):
     code = 1041

@@ -33,13 +33,15 @@ class ChangeSource(enum.StrEnum):
 
 _S = PaymentStatus
 # Statuses only move forward: nothing returns to pending once acted on, and
-# succeeded only ever becomes refunded.
+# succeeded only ever becomes refunded. A provider that reports money taken after
+# we gave up on the attempt (failed, canceled) is believed: the money is real and
+# must be accounted for (and given back, see shop_app's payment use cases).
 ALLOWED: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     _S.PENDING: frozenset({_S.REQUIRES_ACTION, _S.SUCCEEDED, _S.FAILED, _S.CANCELED}),
     _S.REQUIRES_ACTION: frozenset({_S.SUCCEEDED, _S.FAILED, _S.CANCELED}),
     _S.SUCCEEDED: frozenset({_S.REFUNDED}),
-    _S.FAILED: frozenset(),
-    _S.CANCELED: frozenset(),
+    _S.FAILED: frozenset({_S.SUCCEEDED}),
+    _S.CANCELED: frozenset({_S.SUCCEEDED}),
     _S.REFUNDED: frozenset(),
 }
 OPEN = frozenset({_S.PENDING, _S.REQUIRES_ACTION})

@@ -173,3 +173,39 @@ def error_of(response: Any) -> tuple[int, int]:
     assert set(body) == {"code", "message", "details"}, body
     assert isinstance(body["message"], str) and body["message"]
     return response.status_code, body["code"]
+
+
+@pytest.fixture
+def postgres_only(transactional_db: Any) -> None:
+    """Row-lock races need PostgreSQL; on SQLite they are skipped, and say so."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (run with SHOP_DATABASE_URL=postgres://...)")
+
+
+def race(*calls: Any, timeout: float = 30.0) -> list[Any]:
+    """Run the calls at the same moment in threads; each result or raised exception."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int, call: Any) -> None:
+        try:
+            barrier.wait(timeout)
+            results[i] = call()
+        except Exception as error:  # the outcome under test
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a racer hung"
+    return results

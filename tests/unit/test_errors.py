@@ -37,6 +37,9 @@ CONTRACT: dict[int, tuple[type[e.ShopError], type[e.ShopError]]] = {
     5006: (e.AmountMismatch, e.Conflict),
     5007: (e.TransferConfirmedOnArrival, e.Conflict),
     1999: (e.InternalError, e.InternalError),  # 500
+    # Extension, documented in docs/api-contract.md: a parallel request with the same
+    # Idempotency-Key is still running (the contract lets race losers answer 409).
+    1008: (e.IdempotentRequestInProgress, e.Conflict),
 }
 CATEGORIES = (
     e.InvalidInput,

@@ -25,6 +25,9 @@ LEGAL = [
     (S.REQUIRES_ACTION, S.FAILED),
     (S.REQUIRES_ACTION, S.CANCELED),
     (S.SUCCEEDED, S.REFUNDED),
+    # a provider reporting money taken after we gave up is believed (then refunded)
+    (S.FAILED, S.SUCCEEDED),
+    (S.CANCELED, S.SUCCEEDED),
 ]
 ILLEGAL = [(old, new) for old in S for new in S if old != new and (old, new) not in LEGAL]
 

@@ -454,3 +454,27 @@ def test_a_returned_order_cannot_be_marked_paid(shop: Shop, transfer_order: Orde
     shop.use.cancel_order()(order_id=transfer_order.id, customer_id=None)
     with pytest.raises(OrderNotPayable):
         shop.use.mark_transfer_paid()(order_id=transfer_order.id)
+
+
+def test_money_arriving_for_a_returned_order_is_given_back(shop: Shop, order: OrderView) -> None:
+    payment = start(shop, order, "payu")
+    shop.use.cancel_order()(order_id=order.id, customer_id=order.customer_id)
+    assert stored_payment(shop, payment).status == S.CANCELED
+    notify(shop, payment, "succeeded")  # the buyer paid on the provider's page anyway
+    assert stored_payment(shop, payment).status == S.REFUNDED
+    assert shop.payu.refunded == [payment.id]
+    assert stored_order(shop, order).status == OrderStatus.RETURNED
+
+
+def test_a_second_attempt_succeeding_after_the_first_paid_is_refunded(
+    shop: Shop, order: OrderView
+) -> None:
+    first = start(shop, order, "payu")
+    second = start(shop, order, "payu")
+    notify(shop, second, "succeeded")
+    notify(shop, first, "succeeded")
+    assert stored_order(shop, order).paid_by == second.id
+    assert stored_payment(shop, first).status == S.REFUNDED
+    assert stored_payment(shop, second).status == S.SUCCEEDED
+    notify(shop, first, "succeeded")  # a repeat changes nothing more
+    assert shop.payu.refunded == [first.id]

@@ -20,13 +20,37 @@ class WebConfig(AppConfig):
         checks.register(check_payment_providers, checks.Tags.compatibility)
 
 
+_PROVIDER_VARIABLES = {
+    "card": "SHOP_CARD_PROVIDER",
+    "transfer": "SHOP_TRANSFER_PROVIDER",
+    "payu": "SHOP_PAYU_PROVIDER",
+}
+
+
 def check_payment_providers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Resolve every configured payment provider at start-up: a bad name or credential
     stops `shop serve` here, not at the first payment."""
     from adapters.django_web.containers import application
 
+    payments = application().payments
+    # A provider name no Selector knows would only say 'Selector has no "x" provider':
+    # name the variable and the choices instead.
+    unknown = []
+    for method, variable in _PROVIDER_VARIABLES.items():
+        name = getattr(payments.config, f"{method}_provider")()
+        choices = list(getattr(payments, method).providers)
+        if name not in choices:
+            unknown.append(
+                checks.Error(
+                    f"payment configuration: {variable}={name!r} is not one of "
+                    + ", ".join(choices),
+                    id="shop.E001",
+                )
+            )
+    if unknown:
+        return unknown
     try:
-        gateways = application().payments.gateways()
+        gateways = payments.gateways()
     except Exception as error:  # any misconfiguration, reported with its own message
         return [checks.Error(f"payment configuration: {error}", id="shop.E001")]
     if not gateways.enabled:

@@ -22,11 +22,17 @@ def default_workers() -> int:
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     _setup()
     from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
-    # A bad payment provider name or credential stops the start here (system check).
-    call_command("check", fail_level="ERROR")
+    # A bad payment provider name or credential stops the start here (system check),
+    # with the check's own message rather than a traceback.
+    try:
+        call_command("check", fail_level="ERROR")
+    except SystemCheckError as error:
+        print(f"shop: not starting: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     call_command("migrate", interactive=False, verbosity=0)
     call_command("createcachetable", verbosity=0)
     call_command("seed_demo")

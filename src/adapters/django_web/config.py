@@ -58,7 +58,7 @@ class ShopConfig:
     csrf_trusted_origins: list[str]
     public_url: str
     currency: str
-    reservation_minutes: int
+    reservation_minutes: float
     cache_url: str
     secure_cookies: bool
     max_body_bytes: int
@@ -83,7 +83,7 @@ def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
         csrf_trusted_origins=_list(env, "SHOP_CSRF_TRUSTED_ORIGINS", ""),
         public_url=public_url,
         currency=env.get("SHOP_CURRENCY", "PLN").upper(),
-        reservation_minutes=int(env.get("SHOP_RESERVATION_MINUTES", "30")),
+        reservation_minutes=float(env.get("SHOP_RESERVATION_MINUTES", "30")),
         cache_url=env.get("SHOP_CACHE_URL", "db"),
         secure_cookies=_flag(env, "SHOP_SECURE_COOKIES"),
         max_body_bytes=int(env.get("SHOP_MAX_BODY_BYTES", str(256 * 1024))),

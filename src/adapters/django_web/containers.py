@@ -21,7 +21,7 @@ class Application(containers.DeclarativeContainer):
     payments = providers.Container(Payments, config=config.payments)
     shop_settings = providers.Singleton(
         lambda currency, minutes: ShopSettings(
-            currency=currency, reservation_ttl=timedelta(minutes=int(minutes))
+            currency=currency, reservation_ttl=timedelta(minutes=float(minutes))
         ),
         config.currency,
         config.reservation_minutes,

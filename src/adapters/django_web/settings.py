@@ -126,7 +126,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["adapters.django_web.auth.CsrfSessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["adapters.django_web.negotiation.StrictJsonParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "adapters.django_web.negotiation.AlwaysJson",
     "EXCEPTION_HANDLER": "adapters.django_web.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

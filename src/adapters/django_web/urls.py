@@ -6,9 +6,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.urls import URLPattern, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from adapters.django_web.views import accounts, bucket, catalog, orders, service, staff
+from adapters.django_web.views import accounts, bucket, catalog, orders, payments, service, staff
 
 
 def route(pattern: str, view: Any, name: str) -> list[URLPattern]:
@@ -41,6 +40,15 @@ urlpatterns: list[Any] = [
         orders.CancelOrderView.as_view(),
         "order-cancel",
     ),
+    *route("api/orders/<uuid:order_id>/payment", payments.PaymentView.as_view(), "payment"),
+    *route(
+        "api/orders/<uuid:order_id>/payment/confirm",
+        payments.ConfirmPaymentView.as_view(),
+        "payment-confirm",
+    ),
+    *route("api/payments/payu/notify", payments.PayUNotificationView.as_view(), "payu-notify"),
+    *route("api/payments/stripe/webhook", payments.StripeWebhookView.as_view(), "stripe-webhook"),
+    path("sandbox/3ds/<str:challenge>", payments.sandbox_three_d_secure, name="sandbox-3ds"),
     *route("api/admin/products", staff.StaffProductsView.as_view(), "staff-products"),
     *route(
         "api/admin/products/<uuid:product_id>", staff.StaffProductView.as_view(), "staff-product"
@@ -52,9 +60,10 @@ urlpatterns: list[Any] = [
         staff.StaffSetPaidView.as_view(),
         "staff-order-paid",
     ),
-    *route("api/schema", SpectacularAPIView.as_view(), "schema"),
-    *route("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
+    *route("api/schema", service.SchemaView.as_view(), "schema"),
+    *route("api/docs", service.DocsView.as_view(url_name="schema"), "docs"),
     *route("healthz", service.healthz, "healthz"),
+    path("static/<path:path>", service.static_file),
     path("admin/", admin.site.urls),
 ]
 

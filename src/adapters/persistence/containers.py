@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from adapters.persistence.idempotency import DjangoIdempotencyStore
 from adapters.persistence.in_memory import SystemClock, UuidSource
 from adapters.persistence.passwords import DjangoPasswordHasher, DjangoPasswordPolicy
 from adapters.persistence.unit_of_work import DjangoUnitOfWork
@@ -16,3 +17,4 @@ class Persistence(containers.DeclarativeContainer):
     ids = providers.Singleton(UuidSource)
     hasher = providers.Singleton(DjangoPasswordHasher)
     password_policy = providers.Singleton(DjangoPasswordPolicy)
+    idempotency = providers.Singleton(DjangoIdempotencyStore)

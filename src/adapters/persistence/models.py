@@ -165,3 +165,21 @@ class PaymentEvent(models.Model):
     class Meta:
         db_table = "shop_payment_event"
         ordering = ["at", "id"]
+
+
+class IdempotencyRecord(models.Model):
+    """A request made with an Idempotency-Key, and the response it got (kept 24 hours)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.IntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "shop_idempotency"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "key"], name="idempotency_key_per_customer")
+        ]
+        indexes = [models.Index(fields=["created_at"])]

@@ -61,6 +61,29 @@ def settle(
     return True
 
 
+def give_back_stray_money(
+    uow: UnitOfWork,
+    payment: Payment,
+    order: Order,
+    *,
+    gateways: PaymentGateways,
+    clock: Clock,
+    source: ChangeSource,
+) -> None:
+    """A payment that succeeded for an order it did not pay (the order was already paid
+    by another attempt, or returned meanwhile) is refunded at once. A provider failure
+    propagates: the caller rolls back and the provider's retry tries again."""
+    if payment.status != PaymentStatus.SUCCEEDED or order.paid_by == payment.id:
+        return
+    result = gateways.by_provider(payment.provider).refund(payment)
+    if result.status == PaymentStatus.REFUNDED:
+        payment.move_to(
+            PaymentStatus.REFUNDED, at=clock.now(), source=source,
+            note=f"order {order.status.value}: money returned",
+        )  # fmt: skip
+    uow.payments.save(payment)
+
+
 def _apply(payment: Payment, result: GatewayResult) -> None:
     if result.external_ref:
         payment.external_ref = result.external_ref
@@ -138,6 +161,10 @@ class StartPayment:
                 order_failed=result.order_failed,
             ):
                 uow.payments.save(payment)
+            give_back_stray_money(
+                uow, payment, order, gateways=self._gateways, clock=self._clock,
+                source=ChangeSource.PROVIDER,
+            )  # fmt: skip
             uow.commit()
         return PaymentView.of(payment)
 
@@ -240,6 +267,10 @@ class ApplyNotification:
                 source=ChangeSource.PROVIDER,
                 order_failed=note.order_failed,
             )
+            give_back_stray_money(
+                uow, payment, order, gateways=self._gateways, clock=self._clock,
+                source=ChangeSource.PROVIDER,
+            )  # fmt: skip
             uow.commit()
         return note.reply
 

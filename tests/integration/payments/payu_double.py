@@ -35,7 +35,8 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer as _ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,6 +49,13 @@ ORDER_STATUSES = ("NEW", "PENDING", "WAITING_FOR_CONFIRMATION", "COMPLETED", "CA
 FAULTS = ("500", "503", "hang", "garbage", "html", "close", "gzip")
 
 _MINOR = frozenset(string.digits)
+
+
+class ThreadingHTTPServer(_ThreadingHTTPServer):
+    # The stdlib backlog of 5 drops simultaneous connects, which a client with a short
+    # timeout sees as a ConnectTimeout: concurrent tests need a deeper queue.
+    request_queue_size = 128
+    daemon_threads = True
 
 
 @attrs.define

@@ -21,7 +21,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer as _ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,6 +35,13 @@ CONFIRMABLE = frozenset({"requires_payment_method", "requires_confirmation", "re
 
 _INTENT = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)$")
 _CONFIRM = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)/confirm$")
+
+
+class ThreadingHTTPServer(_ThreadingHTTPServer):
+    # The stdlib backlog of 5 drops simultaneous connects, which a client with a short
+    # timeout sees as a ConnectTimeout: concurrent tests need a deeper queue.
+    request_queue_size = 128
+    daemon_threads = True
 
 
 def _new_id(prefix: str) -> str:

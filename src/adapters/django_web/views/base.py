@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -52,3 +53,12 @@ def validated(serializer_class: type, data: Any) -> dict[str, Any]:
     s = serializer_class(data=data)
     s.is_valid(raise_exception=True)
     return dict(s.validated_data)
+
+
+class UUIDString(serializers.UUIDField):
+    """A UUID sent as a JSON string: DRF's UUIDField would also take 42 as UUID(int=42)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)

@@ -15,7 +15,7 @@ from adapters.django_web.presenters import (
     bucket_row_json,
     money,
 )
-from adapters.django_web.views.base import ShopView, validated
+from adapters.django_web.views.base import ShopView, UUIDString, validated
 from shop_domain.ids import BucketLineId, ProductId
 
 MAX_QUANTITY = 10_000
@@ -23,7 +23,7 @@ MAX_QUANTITY = 10_000
 
 class BucketView(ShopView):
     class Input(serializers.Serializer):
-        product = serializers.UUIDField()
+        product = UUIDString()
         quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
     def get(self, request: Request) -> Response:

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import paging
+from adapters.django_web.idempotency import idempotent
 from adapters.django_web.presenters import OK_UPDATED, order_json
 from adapters.django_web.views.base import ShopView, validated
 from shop_domain.ids import OrderId
@@ -23,6 +24,7 @@ class OrdersView(ShopView):
         found = self.use.list_orders()(page=asked, customer_id=self.customer_id(request))
         return Response(paging.envelope(request, found, asked, order_json))
 
+    @idempotent
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
         order = self.use.place_order()(

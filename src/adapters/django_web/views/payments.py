@@ -1,0 +1,133 @@
+"""Payments: start, read, confirm; provider notifications; the sandbox's 3-D Secure page."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.views.decorators.http import require_http_methods
+from rest_framework import serializers
+from rest_framework.parsers import BaseParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from adapters.django_web.containers import application
+from adapters.django_web.errors import json_error
+from adapters.django_web.idempotency import idempotent
+from adapters.django_web.negotiation import AlwaysJson
+from adapters.django_web.presenters import payment_json
+from adapters.django_web.views.base import ShopView, client_address, validated
+from shop_domain.errors import ShopError
+from shop_domain.ids import OrderId
+
+
+class PaymentView(ShopView):
+    class Input(serializers.Serializer):
+        method = serializers.CharField(max_length=32, required=False)
+
+    def get(self, request: Request, order_id: UUID) -> Response:
+        payment = self.use.get_payment()(
+            customer_id=self.customer_id(request), order_id=OrderId(order_id)
+        )
+        return Response(payment_json(payment))
+
+    @idempotent
+    def post(self, request: Request, order_id: UUID) -> Response:
+        data = validated(self.Input, request.data or {})
+        payment = self.use.start_payment()(
+            customer_id=self.customer_id(request),
+            order_id=OrderId(order_id),
+            method=data.get("method"),
+            customer_ip=client_address(request),
+        )
+        return Response(payment_json(payment), status=201)
+
+
+class ConfirmPaymentView(ShopView):
+    class Input(serializers.Serializer):
+        card_token = serializers.CharField(max_length=255, required=False)
+
+    @idempotent
+    def post(self, request: Request, order_id: UUID) -> Response:
+        params = validated(self.Input, request.data or {})
+        payment = self.use.confirm_payment()(
+            customer_id=self.customer_id(request), order_id=OrderId(order_id), params=params
+        )
+        return Response(payment_json(payment))
+
+
+class _RawBody(BaseParser):
+    """Providers sign their raw bytes: nothing may parse the body before it is verified."""
+
+    media_type = "*/*"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> bytes:
+        return stream.read() if stream is not None else b""
+
+
+class _RawNegotiation(AlwaysJson):
+    """Whatever the Content-Type (PayU sends ``application/json;charset=UTF-8``), the raw
+    body goes to the signature check: AlwaysJson matches media types exactly, and
+    would refuse every notification as unsupported media."""
+
+    def select_parser(self, request: Any, parsers: list[Any]) -> Any:
+        return parsers[0]
+
+
+class NotificationView(ShopView):
+    """A provider's signed notification. No session, so no CSRF: the signature is the check."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+    parser_classes = [_RawBody]
+    content_negotiation_class = _RawNegotiation
+    provider = ""
+
+    def post(self, request: Request) -> Response:
+        body = request.data if isinstance(request.data, bytes) else b""
+        reply = self.use.apply_notification()(
+            provider=self.provider, body=body, headers=dict(request.headers)
+        )
+        return Response(reply or {"status": "OK"})
+
+
+class PayUNotificationView(NotificationView):
+    provider = "payu"
+
+
+class StripeWebhookView(NotificationView):
+    provider = "stripe"
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_three_d_secure(request: HttpRequest, challenge: str) -> HttpResponse:
+    """The card sandbox's own 3-D Secure page: the customer passes or fails the step,
+    and the sandbox reports the outcome as a real provider would, by a signed
+    notification."""
+    try:
+        gateway = application().payments.card()
+        if getattr(gateway, "provider", None) != "sandbox":
+            return json_error(_not_found())
+        gateway.read_challenge(challenge)
+        if request.method == "POST":
+            succeeded = request.POST.get("outcome") == "succeed"
+            body, headers = gateway.complete_challenge(challenge, succeeded)
+            application().use_cases().apply_notification()(
+                provider="sandbox", body=body, headers=headers
+            )
+            word = "passed" if succeeded else "failed"
+            return HttpResponse(
+                f"<!doctype html><title>3-D Secure</title><p>Verification {word}. "
+                "You can return to the shop.</p>"
+            )
+        return HttpResponse(gateway.render_challenge_page(challenge, get_token(request)))
+    except ShopError as error:
+        return json_error(error)
+
+
+def _not_found() -> ShopError:
+    from shop_domain.errors import RouteNotFound
+
+    return RouteNotFound()
