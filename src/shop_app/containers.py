@@ -41,7 +41,7 @@ class UseCases(containers.DeclarativeContainer):
     deactivate_product = providers.Factory(catalog.DeactivateProduct, uow=uow)
 
     # bucket
-    get_bucket = providers.Factory(bucket.GetBucket, uow=uow, settings=settings)
+    get_bucket = providers.Factory(bucket.GetBucket, uow=uow, clock=clock, settings=settings)
     add_to_bucket = providers.Factory(
         bucket.AddToBucket, uow=uow, ids=ids, clock=clock, settings=settings
     )

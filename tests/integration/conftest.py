@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration.doubles import payu, stripe_api  # noqa: F401 - fixtures
+
 PASSWORD = "Sekret-Passw0rd-42"
 
 

@@ -198,3 +198,36 @@ def test_sessions_and_login_throttling_hold_across_instances(
         assert int(attempts[5].headers["Retry-After"]) > 0
     finally:
         browser.close()
+
+
+def test_parallel_requests_with_one_idempotency_key_make_one_order(
+    two_shops: tuple[LiveShop, LiveShop], staff: Browser, database: str
+) -> None:
+    first = two_shops[0]
+    name = f"retrier_{uuid.uuid4().hex[:6]}"
+    customer = signed_in(first.url, name)
+    product = new_product(staff, 10)
+    assert customer.post("/api/bucket", {"product": product, "quantity": 2}).status_code == 201
+    cookies = dict(customer.http.cookies)
+    key = f"order-{uuid.uuid4()}"
+
+    def place(url: str) -> Any:
+        client = Browser(url)  # the same session, the same key, on either instance
+        client.http.cookies.update(cookies)
+        try:
+            return client.post("/api/orders", {"payment": "card"}, headers={"Idempotency-Key": key})
+        finally:
+            client.close()
+
+    results = all_at_once([lambda u=two_shops[i % 2].url: place(u) for i in range(8)])
+    created = {r.json()["order_uuid"] for r in results if r.status_code == 201}
+    assert len(created) == 1, [outcome(r) for r in results]
+    assert all(r.status_code in (201, 409) for r in results), [outcome(r) for r in results]
+    with psycopg.connect(database) as conn:
+        orders = conn.execute(
+            "select count(*) from shop_order o join shop_customer c on c.id = o.customer_id "
+            "where c.username = %s",
+            (name,),
+        ).fetchone()
+    assert orders is not None and orders[0] == 1
+    customer.close()

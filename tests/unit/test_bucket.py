@@ -334,3 +334,15 @@ def test_raising_a_lapsed_line_beyond_what_is_left_is_refused(shop: Shop) -> Non
         change(shop, alice, line, 4)
     assert shop.stock_of(mug.id) == (5, 5)
     assert stored_line(shop, line).reserved == 3
+
+
+def test_reading_the_bucket_lets_lapsed_holds_go(shop: Shop) -> None:
+    alice = shop.customer()
+    mug = shop.product(stock=5)
+    add(shop, alice, mug, 3)
+    assert shop.stock_of(mug.id) == (5, 3)
+    shop.clock.advance(minutes=31)
+    bucket = shop.use.get_bucket()(customer_id=alice.id, page=PageRequest())
+    assert bucket.lines.count == 1, "the line stays in the bucket"
+    assert shop.stock_of(mug.id) == (5, 0), "but holds nothing any more"
+    assert shop.store.tables.lines[bucket.lines.items[0].id].reserved == 0

@@ -61,6 +61,9 @@ class ShopConfig:
     reservation_minutes: float
     cache_url: str
     secure_cookies: bool
+    hsts_seconds: int
+    ssl_redirect: bool
+    trusted_proxies: int
     max_body_bytes: int
     insecure_fast_hasher: bool
     login_limit_per_username: int
@@ -86,6 +89,12 @@ def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
         reservation_minutes=float(env.get("SHOP_RESERVATION_MINUTES", "30")),
         cache_url=env.get("SHOP_CACHE_URL", "db"),
         secure_cookies=_flag(env, "SHOP_SECURE_COOKIES"),
+        # Behind TLS (SHOP_SECURE_COOKIES=1) browsers are told to stay on HTTPS.
+        hsts_seconds=int(
+            env.get("SHOP_HSTS_SECONDS", "31536000" if _flag(env, "SHOP_SECURE_COOKIES") else "0")
+        ),
+        ssl_redirect=_flag(env, "SHOP_SSL_REDIRECT", default=_flag(env, "SHOP_SECURE_COOKIES")),
+        trusted_proxies=int(env.get("SHOP_TRUSTED_PROXIES", "0")),
         max_body_bytes=int(env.get("SHOP_MAX_BODY_BYTES", str(256 * 1024))),
         insecure_fast_hasher=_flag(env, "SHOP_INSECURE_FAST_HASHER"),
         login_limit_per_username=int(env.get("SHOP_LOGIN_LIMIT_USERNAME", "5")),

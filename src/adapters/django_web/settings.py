@@ -120,6 +120,14 @@ CSRF_COOKIE_SECURE = _c.secure_cookies
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = _c.hsts_seconds
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _c.hsts_seconds > 0
+SECURE_HSTS_PRELOAD = _c.hsts_seconds >= 31536000  # the preload list asks for a year
+SECURE_SSL_REDIRECT = _c.ssl_redirect
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]  # load balancers probe over plain HTTP
+if _c.trusted_proxies:
+    # The proxy in front terminates TLS and says so; only trust it when one is declared.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 DATA_UPLOAD_MAX_MEMORY_SIZE = _c.max_body_bytes
 
 REST_FRAMEWORK = {
@@ -159,6 +167,7 @@ SHOP = {
     "login_limit_per_username": _c.login_limit_per_username,
     "login_limit_per_address": _c.login_limit_per_address,
     "login_window_seconds": _c.login_window_seconds,
+    "trusted_proxies": _c.trusted_proxies,
     "payments": _c.payments,
 }
 CSRF_FAILURE_VIEW = "adapters.django_web.errors.csrf_failure"

@@ -39,19 +39,40 @@ def _reserve(uow: UnitOfWork, product: Product, quantity: int, clock: Clock) -> 
 
 
 class GetBucket:
-    """The caller's bucket: a page of lines and the total of all of them."""
+    """The caller's bucket: a page of lines and the total of all of them.
 
-    def __init__(self, uow: UnitOfWork, settings: ShopSettings):
-        self._uow, self._settings = uow, settings
+    Reading is also when lapsed holds are let go (lazy expiry): a line whose
+    reservation ran out gives its units back, so the catalog shows them again
+    without waiting for the expiry job. Only then does the read write anything.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, settings: ShopSettings):
+        self._uow, self._clock, self._settings = uow, clock, settings
 
     def __call__(self, *, customer_id: CustomerId, page: PageRequest) -> BucketView:
         with self._uow as uow:
             lines = uow.buckets.list_for(customer_id)
+            if any(line.is_lapsed(self._clock.now()) for line in lines):
+                lines = self._release_lapsed(uow, customer_id)
+                uow.commit()
             names = uow.products.names([line.product_id for line in lines])
         total = Money.total([line.value for line in lines], self._settings.currency)
         chosen = lines[page.offset : page.offset + page.size]
         views = [BucketLineView.of(line, names.get(line.product_id, "")) for line in chosen]
         return BucketView(lines=Page(views, len(lines)), total=total)
+
+    def _release_lapsed(self, uow: UnitOfWork, customer_id: CustomerId) -> list[BucketLine]:
+        # Lines before products: the lock order every bucket use case follows.
+        lines = uow.buckets.list_for(customer_id, for_update=True)
+        now = self._clock.now()
+        lapsed = [line for line in lines if line.is_lapsed(now)]
+        products = uow.products.lock({line.product_id for line in lapsed})
+        for line in lapsed:
+            product = products[line.product_id]
+            product.release(line.lapse(product.price))
+        uow.buckets.save(lapsed)
+        uow.products.save(products.values())
+        return lines
 
 
 class AddToBucket:

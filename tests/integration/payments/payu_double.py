@@ -149,6 +149,7 @@ class PayUDouble:
         self.tokens: dict[str, float] = {}  # token -> expiry (monotonic)
         self.reject_all_tokens = False
         self.down: str | None = None  # a FAULTS value: every request fails that way
+        self.before_reply: Any = None  # called with each request after it took effect
         self._faults: list[str] = []
         self._refusals: list[tuple[int, dict[str, Any]]] = []
         self._ext_ids: set[str] = set()
@@ -683,6 +684,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         status, answer, extra = double._route(rec)
+        if double.before_reply is not None:  # a test's hook: e.g. kill the caller now
+            double.before_reply(rec)
         if extra.pop("X-Html", None):
             self._reply(status, b"<html><body>PayU payment page</body></html>", "text/html")
             return

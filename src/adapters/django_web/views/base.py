@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -42,6 +43,15 @@ class StaffView(ShopView):
 
 
 def client_address(request: Request) -> str:
+    """The client's address: REMOTE_ADDR, or with SHOP_TRUSTED_PROXIES=N proxies in
+    front, the address the outermost trusted proxy saw (X-Forwarded-For, N-th from the
+    right; entries further left are the client's to forge)."""
+    proxies = int(settings.SHOP.get("trusted_proxies", 0))
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return str(request.META.get("REMOTE_ADDR") or "")
 
 
