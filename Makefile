@@ -31,3 +31,23 @@ test: lint
 
 clean:
 	rm -rf $(VENV) var
+
+# `make bench`: the shop's checkout flow under load beside the floor (bench/run.py,
+# docs/performance.md). Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth).
+# e.g. make bench CUSTOMERS=16 DURATION=20 WORKERS=2 THREADS=4 CONCURRENCY="1 4 8 16 32"
+CUSTOMERS ?= 16
+DURATION ?= 20
+WARMUP ?= 3
+WORKERS ?= 2
+THREADS ?= 4
+CONCURRENCY ?= 1 4 8 16 32
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --customers $(CUSTOMERS) --duration $(DURATION) \
+		--warmup $(WARMUP) --workers $(WORKERS) --threads $(THREADS) \
+		--concurrency "$(CONCURRENCY)"

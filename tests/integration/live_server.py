@@ -112,7 +112,11 @@ class Browser:
     """A client as a browser would be: a cookie jar and the CSRF header from the cookie."""
 
     def __init__(self, base_url: str):
-        self.http = httpx.Client(base_url=base_url, timeout=15)
+        # Idle connections are dropped before gunicorn's 2-second keep-alive closes them
+        # from its side, so a request never goes out on a connection being closed.
+        self.http = httpx.Client(
+            base_url=base_url, timeout=15, limits=httpx.Limits(keepalive_expiry=1.0)
+        )
 
     def close(self) -> None:
         self.http.close()

@@ -100,7 +100,10 @@ def all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
 
     def run(i: int) -> None:
         barrier.wait(30)
-        results[i] = calls[i]()
+        try:
+            results[i] = calls[i]()
+        except Exception as error:  # reported below, not lost in the thread
+            results[i] = error
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for t in threads:
@@ -108,6 +111,8 @@ def all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
     for t in threads:
         t.join(60)
     assert not any(t.is_alive() for t in threads)
+    failures = [r for r in results if isinstance(r, Exception)]
+    assert not failures, failures
     return results
 
 

@@ -48,6 +48,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("accesslog", os.environ.get("SHOP_ACCESS_LOG") or None)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("timeout", 60)
+            # gunicorn's control socket is one path per user: several shops would collide
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> object:
             from adapters.django_web.wsgi import application

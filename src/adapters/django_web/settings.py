@@ -73,8 +73,9 @@ def _database(url: str) -> dict[str, object]:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     else:
+        # Persistent connections; no health-check query before every request (a
+        # connection the server dropped fails one request and is then replaced).
         db["CONN_MAX_AGE"] = 300
-        db["CONN_HEALTH_CHECKS"] = True
     return db
 
 
@@ -84,7 +85,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 def _cache(url: str) -> dict[str, object]:
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {"BACKEND": "adapters.django_web.cache.ShopRedisCache", "LOCATION": url}
     if url == "locmem":
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     # Default: a table in the shop's own database, shared by every worker and instance.
@@ -92,6 +93,10 @@ def _cache(url: str) -> dict[str, object]:
 
 
 CACHES = {"default": _cache(_c.cache_url)}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # With a shared in-memory cache, an API request needs no query to know its caller.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    AUTHENTICATION_BACKENDS = ["adapters.persistence.auth_backend.CachedUserBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -133,7 +138,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = _c.max_body_bytes
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["adapters.django_web.auth.CsrfSessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["adapters.django_web.negotiation.FastJsonRenderer"],
     "DEFAULT_PARSER_CLASSES": ["adapters.django_web.negotiation.StrictJsonParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "adapters.django_web.negotiation.AlwaysJson",
     "EXCEPTION_HANDLER": "adapters.django_web.errors.exception_handler",

@@ -7,12 +7,21 @@ from typing import Any
 from django.contrib import admin
 from django.urls import URLPattern, path
 
+from adapters.django_web import schema
 from adapters.django_web.views import accounts, bucket, catalog, orders, payments, service, staff
 
 
 def route(pattern: str, view: Any, name: str) -> list[URLPattern]:
-    """The route with and without its trailing slash."""
-    return [path(pattern, view, name=name), path(pattern + "/", view)]
+    """The route with and without its trailing slash; the schema documents it once."""
+    return [path(pattern, view, name=name), path(pattern + "/", _undocumented(view))]
+
+
+def _undocumented(view: Any) -> Any:
+    """The same view, left out of the OpenAPI document (``schema=None``)."""
+    cls = getattr(view, "cls", None)
+    if cls is None:
+        return view
+    return cls.as_view(**{**getattr(view, "initkwargs", {}), "schema": None})
 
 
 urlpatterns: list[Any] = [
@@ -60,7 +69,14 @@ urlpatterns: list[Any] = [
         staff.StaffSetPaidView.as_view(),
         "staff-order-paid",
     ),
-    *route("api/schema", service.SchemaView.as_view(), "schema"),
+    *route(
+        "api/schema",
+        service.SchemaView.as_view(
+            generator_class=schema.ShopSchemaGenerator,
+            content_negotiation_class=schema.SchemaNegotiation,
+        ),
+        "schema",
+    ),
     *route("api/docs", service.DocsView.as_view(url_name="schema"), "docs"),
     *route("healthz", service.healthz, "healthz"),
     path("static/<path:path>", service.static_file),

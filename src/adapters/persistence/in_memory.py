@@ -100,6 +100,11 @@ class InMemoryProductRepository:
         for product in products:
             self._t.products[product.id] = product
 
+    def save_stock(self, products: Iterable[Product]) -> None:
+        for product in products:
+            stored = self._t.products[product.id]
+            stored.stock, stored.reserved = product.stock, product.reserved
+
     def names(self, product_ids: Iterable[ProductId]) -> dict[ProductId, str]:
         return {pid: self._t.products[pid].name for pid in product_ids if pid in self._t.products}
 
@@ -281,6 +286,9 @@ class InMemoryUnitOfWork:
 
     def commit(self) -> None:
         self.committed = True
+
+    def read_only(self) -> InMemoryUnitOfWork:
+        return self  # reads from the same snapshot; nothing is kept without commit
 
 
 class FixedClock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from adapters.persistence import models as m
 from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer
@@ -84,6 +86,19 @@ def line_from_row(row: m.BucketLine, currency: str) -> BucketLine:
     )
 
 
+def line_fields(line: BucketLine) -> dict[str, object]:
+    return {
+        "id": line.id,
+        "customer": line.customer_id,
+        "product": line.product_id,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price.amount,
+        "reserved": line.reserved,
+        "reserved_until": line.reserved_until,
+        "created_at": timezone.now(),  # bookkeeping: the bucket lists lines in this order
+    }
+
+
 def line_row(line: BucketLine) -> m.BucketLine:
     return m.BucketLine(
         id=line.id,
@@ -136,15 +151,15 @@ def payment_from_row(row: m.Payment) -> Payment:
     )
 
 
-def event_rows(payment: Payment, changes: list[StatusChange]) -> list[m.PaymentEvent]:
+def event_fields(payment: Payment, changes: list[StatusChange]) -> list[dict[str, object]]:
     return [
-        m.PaymentEvent(
-            payment_id=payment.id,
-            at=c.at,
-            source=ChangeSource(c.source).value,
-            old_status=c.old.value if c.old else "",
-            new_status=c.new.value,
-            note=c.note[:255],
-        )
+        {
+            "payment": payment.id,
+            "at": c.at,
+            "source": ChangeSource(c.source).value,
+            "old_status": c.old.value if c.old else "",
+            "new_status": c.new.value,
+            "note": c.note[:255],
+        }
         for c in changes
     ]

@@ -25,13 +25,21 @@ class DjangoUnitOfWork:
         self.payments = DjangoPaymentRepository()
         self._atomic: transaction.Atomic | None = None
         self._committed = False
+        self._read_only = False
+        self._open = False
+
+    def read_only(self) -> DjangoUnitOfWork:
+        self._read_only = True
+        return self
 
     def __enter__(self) -> DjangoUnitOfWork:
-        if self._atomic is not None:
+        if self._open:
             raise RuntimeError("a DjangoUnitOfWork is not re-entrant; make a new one")
-        self._committed = False
-        self._atomic = transaction.atomic()
-        self._atomic.__enter__()
+        self._open, self._committed = True, False
+        if not self._read_only:
+            # Reads alone need no BEGIN/ROLLBACK round trips; writes and locks do.
+            self._atomic = transaction.atomic()
+            self._atomic.__enter__()
         return self
 
     def __exit__(
@@ -41,10 +49,14 @@ class DjangoUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         atomic, self._atomic = self._atomic, None
-        assert atomic is not None
+        self._open, self._read_only = False, False
+        if atomic is None:
+            return
         if exc_type is None and not self._committed:
             transaction.set_rollback(True)
         atomic.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._committed = True

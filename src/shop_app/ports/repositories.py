@@ -60,6 +60,11 @@ class ProductRepository(Protocol):
         """Persist every field of these products, stock counters included."""
         ...
 
+    def save_stock(self, products: Iterable[Product]) -> None:
+        """Persist only the stock counters (on hand, reserved) of these locked products,
+        in one statement however many they are."""
+        ...
+
     def names(self, product_ids: Iterable[ProductId]) -> dict[ProductId, str]:
         """Names of these products (for read models), in one query."""
         ...

@@ -56,7 +56,7 @@ class Authenticate:
         self._uow, self._hasher = uow, hasher
 
     def __call__(self, *, username: str, password: str) -> CustomerView:
-        with self._uow as uow:
+        with self._uow.read_only() as uow:
             customer = uow.customers.get_by_username(username)
         if customer is None:
             self._hasher.waste_time(password)
@@ -73,7 +73,7 @@ class GetProfile:
         self._uow = uow
 
     def __call__(self, *, customer_id: CustomerId) -> CustomerView:
-        with self._uow as uow:
+        with self._uow.read_only() as uow:
             customer = uow.customers.get(customer_id)
         if customer is None:
             raise RouteNotFound()

@@ -12,7 +12,6 @@ from shop_domain.bucket import BucketLine
 from shop_domain.errors import (
     BucketLineNotFound,
     NotEnoughStock,
-    ProductAlreadyInBucket,
     ProductNotAvailable,
     ValidationFailed,
 )
@@ -50,12 +49,16 @@ class GetBucket:
         self._uow, self._clock, self._settings = uow, clock, settings
 
     def __call__(self, *, customer_id: CustomerId, page: PageRequest) -> BucketView:
-        with self._uow as uow:
+        with self._uow.read_only() as uow:
             lines = uow.buckets.list_for(customer_id)
-            if any(line.is_lapsed(self._clock.now()) for line in lines):
+            lapsed = any(line.is_lapsed(self._clock.now()) for line in lines)
+            if not lapsed:
+                names = uow.products.names([line.product_id for line in lines])
+        if lapsed:
+            with self._uow as uow:
                 lines = self._release_lapsed(uow, customer_id)
+                names = uow.products.names([line.product_id for line in lines])
                 uow.commit()
-            names = uow.products.names([line.product_id for line in lines])
         total = Money.total([line.value for line in lines], self._settings.currency)
         chosen = lines[page.offset : page.offset + page.size]
         views = [BucketLineView.of(line, names.get(line.product_id, "")) for line in chosen]
@@ -71,7 +74,7 @@ class GetBucket:
             product = products[line.product_id]
             product.release(line.lapse(product.price))
         uow.buckets.save(lapsed)
-        uow.products.save(products.values())
+        uow.products.save_stock(products.values())
         return lines
 
 
@@ -87,8 +90,8 @@ class AddToBucket:
         if quantity < 1:
             raise ValidationFailed(details={"quantity": ["must be at least 1"]})
         with self._uow as uow:
-            if uow.buckets.find(customer_id, product_id) is not None:
-                raise ProductAlreadyInBucket()
+            # A second line for the product is refused by the repository (a unique
+            # key in the database), which rolls the whole change back.
             product = uow.products.lock([product_id]).get(product_id)
             if product is None:
                 raise ProductNotAvailable(details={"product": str(product_id)})
@@ -104,7 +107,7 @@ class AddToBucket:
                 reserved_until=now + self._settings.reservation_ttl,
             )
             uow.buckets.add(line)
-            uow.products.save([product])
+            uow.products.save_stock([product])
             uow.commit()
         return BucketLineView.of(line, product.name)
 
@@ -132,7 +135,7 @@ class ChangeBucketQuantity:
             if quantity == 0:
                 product.release(line.reserved)
                 uow.buckets.remove([line.id])
-                uow.products.save([product])
+                uow.products.save_stock([product])
                 uow.commit()
                 return None
             if line.is_lapsed(now):
@@ -152,7 +155,7 @@ class ChangeBucketQuantity:
                 product.release(-extra)
             line.hold(quantity, product.price, now, self._settings.reservation_ttl)
             uow.buckets.save([line])
-            uow.products.save([product])
+            uow.products.save_stock([product])
             uow.commit()
         return BucketLineView.of(line, product.name)
 
@@ -185,6 +188,6 @@ class ExpireReservations:
                     product = products[line.product_id]
                     product.release(line.lapse(product.price))
                 uow.buckets.save(lines)
-                uow.products.save(products.values())
+                uow.products.save_stock(products.values())
                 uow.commit()
             released += len(lines)

@@ -23,7 +23,7 @@ class ListProducts:
         self._uow = uow
 
     def __call__(self, *, filter: ProductFilter, page: PageRequest) -> Page[ProductView]:
-        with self._uow as uow:
+        with self._uow.read_only() as uow:
             found = uow.products.list(filter, page)
         return Page([ProductView.of(p) for p in found.items], found.count)
 
@@ -35,7 +35,7 @@ class GetProduct:
         self._uow = uow
 
     def __call__(self, *, product_id: ProductId, include_inactive: bool = False) -> ProductView:
-        with self._uow as uow:
+        with self._uow.read_only() as uow:
             product = uow.products.get(product_id)
         if product is None or not (product.active or include_inactive):
             raise ProductNotFound()

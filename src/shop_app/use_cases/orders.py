@@ -69,7 +69,7 @@ class PlaceOrder:
             )
             uow.orders.add(order)
             uow.buckets.remove([line.id for line in lines])
-            uow.products.save(products.values())
+            uow.products.save_stock(products.values())
             uow.commit()
         return OrderView.of(order)
 
@@ -87,7 +87,7 @@ class ListOrders:
         customer_id: CustomerId | None,
         status: OrderStatus | None = None,
     ) -> Page[OrderView]:
-        with self._uow as uow:
+        with self._uow.read_only() as uow:
             found = uow.orders.list(page, customer_id=customer_id, status=status)
         return Page([OrderView.of(o) for o in found.items], found.count)
 
@@ -99,7 +99,7 @@ class GetOrder:
         self._uow = uow
 
     def __call__(self, *, order_id: OrderId, customer_id: CustomerId | None) -> OrderView:
-        with self._uow as uow:
+        with self._uow.read_only() as uow:
             order = uow.orders.get(order_id, customer_id=customer_id)
         if order is None:
             raise OrderNotFound()
@@ -142,6 +142,6 @@ class CancelOrder:
             products = uow.products.lock({line.product_id for line in order.lines})
             for line in order.lines:
                 products[line.product_id].take_back(line.quantity)
-            uow.products.save(products.values())
+            uow.products.save_stock(products.values())
             uow.orders.save(order)
             uow.commit()

@@ -55,7 +55,7 @@ def settle(
             products = uow.products.lock({line.product_id for line in order.lines})
             for line in order.lines:
                 products[line.product_id].take_back(line.quantity)
-            uow.products.save(products.values())
+            uow.products.save_stock(products.values())
     uow.payments.save(payment)
     uow.orders.save(order)
     return True
@@ -105,7 +105,10 @@ class StartPayment:
         order_id: OrderId,
         method: str | None = None,
         customer_ip: str = "",
+        customer_email: str | None = None,
     ) -> PaymentView:
+        """``customer_email`` (for providers that want the buyer's address) is looked up
+        when the caller does not already know it."""
         with self._uow as uow:
             order = uow.orders.get(order_id, customer_id=customer_id, for_update=True)
             if order is None:
@@ -113,7 +116,9 @@ class StartPayment:
             order.ensure_payable()
             chosen = self._gateways.method(method or order.payment_method)
             gateway = self._gateways.for_method(chosen)
-            customer = uow.customers.get(customer_id)
+            if customer_email is None:
+                customer = uow.customers.get(customer_id)
+                customer_email = customer.email if customer else ""
             payment = Payment.start(
                 id=PaymentId(self._ids.new_id()),
                 order_id=order.id,
@@ -132,7 +137,7 @@ class StartPayment:
             order_id=order.id,
             amount=order.total,
             description=f"Order {order.id}",
-            customer_email=customer.email if customer else "",
+            customer_email=customer_email,
             customer_ip=customer_ip,
             lines=tuple((ln.product_name, ln.quantity, ln.unit_price) for ln in order.lines),
         )
@@ -146,6 +151,8 @@ class StartPayment:
     def _record(
         self, payment_id: PaymentId, order_id: OrderId, result: GatewayResult
     ) -> PaymentView:
+        if result.status == PaymentStatus.PENDING:
+            return self._note_pending(payment_id, result)
         with self._uow as uow:
             order = uow.orders.get(order_id, for_update=True)
             payment = uow.payments.get(payment_id, for_update=True)
@@ -168,6 +175,20 @@ class StartPayment:
             uow.commit()
         return PaymentView.of(payment)
 
+    def _note_pending(self, payment_id: PaymentId, result: GatewayResult) -> PaymentView:
+        """The usual answer (still pending): only the reference and the next action
+        change, so only the payment row is locked and written."""
+        with self._uow as uow:
+            payment = uow.payments.get(payment_id, for_update=True)
+            assert payment is not None
+            if result.external_ref:
+                payment.external_ref = result.external_ref
+            if payment.is_open:  # a notification may have settled it meanwhile
+                payment.next_action = result.next_action
+            uow.payments.save(payment)
+            uow.commit()
+        return PaymentView.of(payment)
+
 
 class GetPayment:
     """The latest payment attempt of the caller's order."""
@@ -176,7 +197,7 @@ class GetPayment:
         self._uow = uow
 
     def __call__(self, *, customer_id: CustomerId, order_id: OrderId) -> PaymentView:
-        with self._uow as uow:
+        with self._uow.read_only() as uow:
             order = uow.orders.get(order_id, customer_id=customer_id)
             payment = uow.payments.latest_for(order_id) if order else None
         if payment is None:

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adapters.django_web import paging
+from adapters.django_web import paging, schema
 from adapters.django_web.presenters import profile_json, registered_json
 from adapters.django_web.throttling import LoginThrottle
 from adapters.django_web.views.base import PublicView, ShopView, client_address, validated
@@ -24,6 +24,7 @@ username_field = {"max_length": 150, "validators": [UnicodeUsernameValidator()]}
 
 
 class CsrfView(PublicView):
+    @schema.operation("csrf", (200, schema.Csrf), access="public")
     def get(self, request: Request) -> Response:
         return Response({"csrftoken": get_token(request._request)})
 
@@ -35,6 +36,17 @@ class RegisterView(PublicView):
         email = serializers.EmailField(max_length=254)
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
 
+    @schema.operation(
+        "register",
+        (201, schema.Registered),
+        {
+            400: "1000 validation error (password validators, invalid email)",
+            409: "2001 email/username already used",
+        },
+        request=Input,
+        name="Register",
+        access="public",
+    )
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
         customer = self.use.register_customer()(**data)
@@ -55,6 +67,19 @@ class LoginView(PublicView):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
+    @schema.operation(
+        "login",
+        (200, schema.LoggedIn),
+        {
+            400: "1000 validation error",
+            404: "3001 user or password not match",
+            429: "3004 too many attempts",
+        },
+        request=Input,
+        name="Login",
+        access="public",
+        description="Sets the session cookie; rotates the session key and the CSRF token.",
+    )
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
         throttle, address = _throttle(), client_address(request)
@@ -75,6 +100,9 @@ class LoginView(PublicView):
 
 
 class LogoutView(PublicView):
+    @schema.operation(
+        {"GET": "logout", "POST": "logout_post"}, (200, schema.StatusMessage), access="public"
+    )
     def get(self, request: Request) -> Response:
         logout(request._request)  # the session is deleted server-side
         return Response({"status": "OK", "message": "user logout"})
@@ -83,6 +111,9 @@ class LogoutView(PublicView):
 
 
 class ProfileView(ShopView):
+    @schema.operation(
+        "profile", (200, schema.ProfilePage), {400: "1000 bad query"}, parameters=schema.PAGING
+    )
     def get(self, request: Request) -> Response:
         params = paging.query(request)
         asked = paging.page_request(params)
@@ -104,6 +135,17 @@ class UpdateProfileView(ShopView):
         phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
         city = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
 
+    @schema.operation(
+        "profile_update",
+        (200, schema.Profile),
+        {
+            400: "1000 validation error",
+            404: "1004 not the caller's profile",
+            409: "2001 email/username already used",
+        },
+        request=Input,
+        name="ProfileUpdate",
+    )
     def put(self, request: Request, customer_id: UUID) -> Response:
         data = validated(self.Input, request.data)
         profile = self.use.update_profile()(
@@ -118,13 +160,24 @@ class ChangePasswordView(ShopView):
         old_password = serializers.CharField(max_length=128, trim_whitespace=False)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
+    @schema.operation(
+        "profile_set_password",
+        (200, schema.StatusMessage),
+        {
+            400: "1000 validation error",
+            404: "3001 user or password not match; 1004 not the caller's profile",
+        },
+        request=Input,
+        name="PasswordChange",
+        description="This session stays logged in; every other session of the user is logged out.",
+    )
     def put(self, request: Request, customer_id: UUID) -> Response:
         data = validated(self.Input, request.data)
         self.use.change_password()(
             customer_id=self.customer_id(request), target_id=CustomerId(customer_id), **data
         )
-        user: Any = request.user
-        user.refresh_from_db()
+        # A fresh row: request.user may be a cached stand-in without the password.
+        user: Any = get_user_model().objects.get(pk=request.user.pk)
         # This session follows the new hash; every other session of the user is now invalid.
         update_session_auth_hash(request._request, user)
         return Response({"status": "OK", "message": "password changed"})

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adapters.django_web import paging
+from adapters.django_web import paging, schema
 from adapters.django_web.presenters import (
     OK_REMOVED,
     bucket_line_json,
@@ -26,6 +26,9 @@ class BucketView(ShopView):
         product = UUIDString()
         quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
+    @schema.operation(
+        "bucket", (200, schema.BucketPage), {400: "1000 bad query"}, parameters=schema.PAGING
+    )
     def get(self, request: Request) -> Response:
         asked = paging.page_request(paging.query(request))
         bucket = self.use.get_bucket()(customer_id=self.customer_id(request), page=asked)
@@ -35,6 +38,16 @@ class BucketView(ShopView):
             )
         )
 
+    @schema.operation(
+        "bucket_add",
+        (201, schema.BucketLine),
+        {
+            400: "1000 validation error",
+            409: "1041 product already in bucket; 1042 product not available; 1043 not enough products",
+        },
+        request=Input,
+        name="BucketAdd",
+    )
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
         line = self.use.add_to_bucket()(
@@ -49,6 +62,18 @@ class BucketLineView(ShopView):
     class Input(serializers.Serializer):
         quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
 
+    @schema.operation(
+        {"PUT": "bucket_line_change", "POST": "bucket_line_change_post"},
+        (200, schema.BucketLineOrRemoved),
+        {
+            400: "1000 validation error",
+            404: "1044 bucket item not found",
+            409: "1043 not enough products",
+        },
+        request=Input,
+        name="BucketChange",
+        description="Quantity 0 removes the line and answers the status message.",
+    )
     def put(self, request: Request, line_id: UUID) -> Response:
         data = validated(self.Input, request.data)
         line = self.use.change_bucket_quantity()(
@@ -60,6 +85,9 @@ class BucketLineView(ShopView):
 
     post = put
 
+    @schema.operation(
+        "bucket_line_remove", (200, schema.StatusMessage), {404: "1044 bucket item not found"}
+    )
     def delete(self, request: Request, line_id: UUID) -> Response:
         self.use.remove_from_bucket()(
             customer_id=self.customer_id(request), line_id=BucketLineId(line_id)

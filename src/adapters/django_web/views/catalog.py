@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adapters.django_web import paging
+from adapters.django_web import paging, schema
 from adapters.django_web.presenters import product_json
 from adapters.django_web.views.base import PublicView
 from shop_app.ports.repositories import ProductFilter
@@ -23,7 +24,22 @@ class ProductQuery(paging.PageQuery):
     )
 
 
-class ListProductsView(PublicView):
+class CatalogView(PublicView):
+    """Browsing needs nobody's identity: skipping authentication spares every catalog
+    read the session and user lookups (GET only, so no CSRF to enforce either)."""
+
+    authentication_classes: list[Any] = []
+
+
+class ListProductsView(CatalogView):
+    @schema.operation(
+        "products",
+        (200, schema.ProductPage),
+        {400: "1000 bad filter or page"},
+        access="anonymous",
+        parameters=[ProductQuery],
+        description="Active products only; `name` is a case-insensitive substring match, `type` exact.",
+    )
     def get(self, request: Request) -> Response:
         params = paging.query(request, ProductQuery)
         asked = paging.page_request(params)
@@ -38,7 +54,10 @@ class ListProductsView(PublicView):
         return Response(paging.envelope(request, found, asked, product_json))
 
 
-class ProductDetailView(PublicView):
+class ProductDetailView(CatalogView):
+    @schema.operation(
+        "product", (200, schema.Product), {404: "1045 product not found"}, access="anonymous"
+    )
     def get(self, request: Request, product_id: UUID) -> Response:
         product = self.use.get_product()(product_id=ProductId(product_id))
         return Response(product_json(product))

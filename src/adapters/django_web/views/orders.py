@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adapters.django_web import paging
+from adapters.django_web import paging, schema
 from adapters.django_web.idempotency import idempotent
 from adapters.django_web.presenters import OK_UPDATED, order_json
 from adapters.django_web.views.base import ShopView, validated
@@ -19,11 +19,27 @@ class OrdersView(ShopView):
     class Input(serializers.Serializer):
         payment = serializers.CharField(max_length=32)
 
+    @schema.operation(
+        "orders", (200, schema.OrderPage), {400: "1000 bad query"}, parameters=schema.PAGING
+    )
     def get(self, request: Request) -> Response:
         asked = paging.page_request(paging.query(request))
         found = self.use.list_orders()(page=asked, customer_id=self.customer_id(request))
         return Response(paging.envelope(request, found, asked, order_json))
 
+    @schema.operation(
+        "order_place",
+        (201, schema.Order),
+        {
+            400: "1000 validation error; 5003 payment method not available",
+            409: "1083 bucket is empty; 1043 not enough products; 1008 same key in progress",
+            422: schema.ERROR_TEXT[422],
+        },
+        request=Input,
+        name="OrderPlace",
+        fields={"payment": schema.PaymentMethodField},
+        parameters=[schema.IDEMPOTENCY_KEY],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
@@ -34,6 +50,7 @@ class OrdersView(ShopView):
 
 
 class OrderDetailView(ShopView):
+    @schema.operation("order", (200, schema.Order), {404: "1001 order not found"})
     def get(self, request: Request, order_id: UUID) -> Response:
         order = self.use.get_order()(
             order_id=OrderId(order_id), customer_id=self.customer_id(request)
@@ -42,6 +59,16 @@ class OrderDetailView(ShopView):
 
 
 class CancelOrderView(ShopView):
+    @schema.operation(
+        "order_cancel",
+        (200, schema.StatusMessage),
+        {
+            400: "5003 the order's payment provider is no longer configured",
+            404: "1001 order not found",
+            409: "1003 only status new, to_pay, paid can be returned",
+            502: "5005 payment provider unavailable (refund of a paid order)",
+        },
+    )
     def post(self, request: Request, order_id: UUID) -> Response:
         self.use.cancel_order()(order_id=OrderId(order_id), customer_id=self.customer_id(request))
         return Response(OK_UPDATED)

@@ -13,6 +13,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from adapters.django_web import schema
 from adapters.django_web.containers import application
 from adapters.django_web.errors import json_error
 from adapters.django_web.idempotency import idempotent
@@ -27,12 +28,30 @@ class PaymentView(ShopView):
     class Input(serializers.Serializer):
         method = serializers.CharField(max_length=32, required=False)
 
+    @schema.operation(
+        "payment", (200, schema.Payment), {404: "1001 order not found (or no payment yet)"}
+    )
     def get(self, request: Request, order_id: UUID) -> Response:
         payment = self.use.get_payment()(
             customer_id=self.customer_id(request), order_id=OrderId(order_id)
         )
         return Response(payment_json(payment))
 
+    @schema.operation(
+        "payment_start",
+        (201, schema.Payment),
+        {
+            400: "1000 validation error; 5003 payment method not available",
+            404: "1001 order not found",
+            409: "5001 order cannot be paid in its status; 1008 same key in progress",
+            422: schema.ERROR_TEXT[422],
+            502: schema.ERROR_TEXT[502],
+        },
+        request=Input,
+        name="PaymentStart",
+        fields={"method": schema.PaymentMethodField},
+        parameters=[schema.IDEMPOTENCY_KEY],
+    )
     @idempotent
     def post(self, request: Request, order_id: UUID) -> Response:
         data = validated(self.Input, request.data or {})
@@ -41,6 +60,7 @@ class PaymentView(ShopView):
             order_id=OrderId(order_id),
             method=data.get("method"),
             customer_ip=client_address(request),
+            customer_email=request.user.email,
         )
         return Response(payment_json(payment), status=201)
 
@@ -49,6 +69,21 @@ class ConfirmPaymentView(ShopView):
     class Input(serializers.Serializer):
         card_token = serializers.CharField(max_length=255, required=False)
 
+    @schema.operation(
+        "payment_confirm",
+        (200, schema.Payment),
+        {
+            400: "1000 validation error; 5003 payment method not available",
+            402: schema.ERROR_TEXT[402],
+            404: "1001 order not found",
+            409: "5001 no open payment, or the order cannot be paid in its status; 5007 transfers are confirmed on arrival; 1008 same key in progress",
+            422: schema.ERROR_TEXT[422],
+            502: schema.ERROR_TEXT[502],
+        },
+        request=Input,
+        name="PaymentConfirm",
+        parameters=[schema.IDEMPOTENCY_KEY],
+    )
     @idempotent
     def post(self, request: Request, order_id: UUID) -> Response:
         params = validated(self.Input, request.data or {})
@@ -96,9 +131,39 @@ class NotificationView(ShopView):
 class PayUNotificationView(NotificationView):
     provider = "payu"
 
+    @schema.operation(
+        "payu_notify",
+        (200, schema.NOTIFICATION_REPLY),
+        {
+            400: "5003 provider not configured",
+            403: "5004 invalid notification signature",
+            409: "5006 amount mismatch",
+        },
+        request={"application/json": schema.RAW_NOTIFICATION},
+        access="anonymous",
+        parameters=[schema.signature_header("OpenPayU-Signature")],
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
 
 class StripeWebhookView(NotificationView):
     provider = "stripe"
+
+    @schema.operation(
+        "stripe_webhook",
+        (200, schema.NOTIFICATION_REPLY),
+        {
+            400: "5003 provider not configured",
+            403: "5004 invalid notification signature",
+            409: "5006 amount mismatch",
+        },
+        request={"application/json": schema.RAW_NOTIFICATION},
+        access="anonymous",
+        parameters=[schema.signature_header("Stripe-Signature")],
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adapters.django_web import paging
+from adapters.django_web import paging, schema
 from adapters.django_web.presenters import OK_UPDATED, order_json, staff_product_json
 from adapters.django_web.views.base import StaffView, validated
 from shop_app.ports.repositories import ProductFilter
@@ -34,11 +34,27 @@ class PartialProductInput(ProductInput):
 
 
 class StaffProductsView(StaffView):
+    @schema.operation(
+        "staff_products",
+        (200, schema.StaffProductPage),
+        {400: "1000 bad query"},
+        access="staff",
+        parameters=schema.PAGING,
+    )
     def get(self, request: Request) -> Response:
         asked = paging.page_request(paging.query(request))
         found = self.use.list_products()(filter=ProductFilter(active_only=False), page=asked)
         return Response(paging.envelope(request, found, asked, staff_product_json))
 
+    @schema.operation(
+        "staff_product_create",
+        (201, schema.StaffProduct),
+        {400: "1000 validation error"},
+        request=ProductInput,
+        name="StaffProduct",
+        access="staff",
+        fields={"price": schema.PriceInputField},
+    )
     def post(self, request: Request) -> Response:
         data = validated(ProductInput, request.data)
         product = self.use.create_product()(**data)
@@ -46,6 +62,9 @@ class StaffProductsView(StaffView):
 
 
 class StaffProductView(StaffView):
+    @schema.operation(
+        "staff_product", (200, schema.StaffProduct), {404: "1045 product not found"}, access="staff"
+    )
     def get(self, request: Request, product_id: UUID) -> Response:
         product = self.use.get_product()(product_id=ProductId(product_id), include_inactive=True)
         return Response(staff_product_json(product))
@@ -57,12 +76,37 @@ class StaffProductView(StaffView):
         product = self.use.update_product()(product_id=ProductId(product_id), **data)
         return Response(staff_product_json(product))
 
+    @schema.operation(
+        "staff_product_update",
+        (200, schema.StaffProduct),
+        {400: "1000 validation error", 404: "1045 product not found"},
+        request=ProductInput,
+        name="StaffProduct",
+        access="staff",
+        fields={"price": schema.PriceInputField},
+    )
     def put(self, request: Request, product_id: UUID) -> Response:
         return self._update(request, product_id, partial=False)
 
+    @schema.operation(
+        "staff_product_patch",
+        (200, schema.StaffProduct),
+        {400: "1000 validation error", 404: "1045 product not found"},
+        request=PartialProductInput,
+        name="StaffProductPatch",
+        access="staff",
+        fields={"price": schema.PriceInputField},
+    )
     def patch(self, request: Request, product_id: UUID) -> Response:
         return self._update(request, product_id, partial=True)
 
+    @schema.operation(
+        "staff_product_deactivate",
+        (200, schema.StatusMessage),
+        {404: "1045 product not found"},
+        access="staff",
+        description="Deactivates the product (it leaves the catalog).",
+    )
     def delete(self, request: Request, product_id: UUID) -> Response:
         self.use.deactivate_product()(product_id=ProductId(product_id))
         return Response(OK_UPDATED)
@@ -73,6 +117,13 @@ class StatusQuery(paging.PageQuery):
 
 
 class StaffOrdersView(StaffView):
+    @schema.operation(
+        "staff_orders",
+        (200, schema.OrderPage),
+        {400: "1000 bad query"},
+        access="staff",
+        parameters=[StatusQuery],
+    )
     def get(self, request: Request) -> Response:
         params = paging.query(request, StatusQuery)
         asked = paging.page_request(params)
@@ -82,12 +133,22 @@ class StaffOrdersView(StaffView):
 
 
 class StaffOrderView(StaffView):
+    @schema.operation(
+        "staff_order", (200, schema.Order), {404: "1001 order not found"}, access="staff"
+    )
     def get(self, request: Request, order_id: UUID) -> Response:
         order = self.use.get_order()(order_id=OrderId(order_id), customer_id=None)
         return Response(order_json(order))
 
 
 class StaffSetPaidView(StaffView):
+    @schema.operation(
+        "staff_order_set_paid",
+        (200, schema.StatusMessage),
+        {404: "1001 order not found", 409: "5001 order cannot be paid in its status"},
+        access="staff",
+        description="Confirms a bank transfer by hand.",
+    )
     def post(self, request: Request, order_id: UUID) -> Response:
         self.use.mark_transfer_paid()(order_id=OrderId(order_id), source=ChangeSource.STAFF)
         return Response(OK_UPDATED)

@@ -1,0 +1,345 @@
+"""Fuzzing: Schemathesis generates requests from /api/schema and sends them to the real
+`shop serve`, logged in, with the CSRF header; every answer must be a non-5xx that the
+schema documents (status code, content type, body, headers).
+
+Bounded: a few examples per operation and mode (valid and invalid data), a time budget
+well under a minute, nothing but 127.0.0.1. The seed is fixed so CI is repeatable; set
+SHOP_FUZZ_SEED=random (or a number) to explore, SHOP_FUZZ_SCALE and SHOP_FUZZ_BUDGET to
+go further. `pytest -s` prints the one-line figures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import schemathesis
+
+from tests.integration.conftest import PASSWORD, configured_database_url
+from tests.integration.live_server import Browser, LiveShop, live_shop, scratch_database
+
+# Ending the session (logout, password change) would log the fuzzer out; the signed
+# provider webhooks take raw bodies with signatures, not generated JSON.
+EXCLUDED = {
+    "logout",
+    "logout_post",
+    "profile_set_password",
+    "payu_notify",
+    "stripe_webhook",
+}
+# Per operation; SHOP_FUZZ_SCALE multiplies them, SHOP_FUZZ_BUDGET sets the seconds
+# (for longer hunts by hand: the defaults keep the test well under a minute).
+SCALE = float(os.environ.get("SHOP_FUZZ_SCALE", "1"))
+EXAMPLES = {
+    "coverage": round(6 * SCALE),  # schemathesis' deterministic boundary cases
+    "positive": round(12 * SCALE),  # valid data, ids pointed at real rows 3 times in 4
+    "negative": round(7 * SCALE),  # invalid data: must be refused with a documented 4xx
+}
+BUDGET_SECONDS = float(os.environ.get("SHOP_FUZZ_BUDGET", "30"))
+REQUEST_TIMEOUT = 5.0
+
+
+@dataclass
+class Identity:
+    cookies: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class Tally:
+    cases: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)
+    operations: set[str] = field(default_factory=set)
+
+    def fail(self, label: str, title: str, detail: str) -> None:
+        self.failures.setdefault((label, title), detail)
+
+
+@dataclass
+class Server:
+    shop: LiveShop
+    database_url: str
+
+    @property
+    def url(self) -> str:
+        return self.shop.url
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    # PayU off: no call leaves 127.0.0.1 (the card sandbox and transfers are local).
+    env = {"SHOP_PAYU_PROVIDER": "none", "SHOP_CARD_PROVIDER": "sandbox"}
+    with (
+        scratch_database(configured_database_url()) as url,
+        live_shop(url, env=env) as shop,
+    ):
+        yield Server(shop, url)
+
+
+def _log_in(server: Server, *, staff: bool = False) -> tuple[Browser, str, Identity]:
+    browser = Browser(server.url)
+    name = f"fuzz_{'staff_' if staff else ''}{uuid.uuid4().hex[:8]}"
+    registered = browser.post(
+        "/api/register", {"username": name, "password": PASSWORD, "email": f"{name}@example.com"}
+    )
+    assert registered.status_code == 201, registered.text
+    if staff:
+        _make_staff(server.database_url, name)
+    login = browser.post("/api/login", {"username": name, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    cookies = {k: v for k, v in browser.http.cookies.items() if k in ("sessionid", "csrftoken")}
+    assert set(cookies) == {"sessionid", "csrftoken"}, cookies
+    identity = Identity(cookies=cookies, headers={"X-CSRFToken": cookies["csrftoken"]})
+    return browser, registered.json()["uuid"], identity
+
+
+def _make_staff(database_url: str, username: str) -> None:
+    sql = "UPDATE shop_customer SET is_staff = TRUE WHERE username = "
+    if database_url.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+            conn.execute(sql + "?", (username,))
+    else:
+        import psycopg
+
+        with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
+            conn.execute(sql + "%s", (username,))
+
+
+class Stage:
+    """Fresh rows before each operation, so generated requests reach past the 404s:
+    an order paid by card (payment started), an order by transfer, a bucket line."""
+
+    def __init__(self, browser: Browser, customer_id: str):
+        self.browser = browser
+        found = browser.get("/api/products", params={"page_size": 100}).json()["results"]
+        assert len(found) >= 4, "shop serve loads the demo catalog"
+        self.products = [p["uuid"] for p in found]
+        self.turn = 0
+        # Ids that exist, by path parameter name.
+        self.known: dict[str, list[str]] = {
+            "customer_id": [customer_id],
+            "product_id": self.products[:10],
+        }
+
+    def _product(self) -> str:
+        self.turn += 1
+        return self.products[self.turn % len(self.products)]
+
+    def _order(self, method: str) -> str | None:
+        self.browser.post("/api/bucket", {"product": self._product(), "quantity": 1})
+        placed = self.browser.post("/api/orders", {"payment": method})
+        return placed.json()["order_uuid"] if placed.status_code == 201 else None
+
+    def refresh(self) -> None:
+        orders = [o for o in (self._order("card"), self._order("transfer")) if o]
+        if orders:
+            self.browser.post(f"/api/orders/{orders[0]}/payment", {})
+            self.known["order_id"] = orders
+        line = self.browser.post("/api/bucket", {"product": self._product(), "quantity": 1})
+        if line.status_code == 201:
+            self.known["line_id"] = [line.json()["bucket_uuid"]]
+
+
+def _seed() -> int | None:
+    value = os.environ.get("SHOP_FUZZ_SEED", "20260101")
+    return None if value == "random" else int(value)
+
+
+def test_fuzz_every_operation_from_the_schema(server: Server) -> None:
+    import requests
+    from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+    from hypothesis import strategies as st
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis.core.failures import FailureGroup
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    customer_browser, customer_id, customer = _log_in(server)
+    staff_browser, _, staff = _log_in(server, staff=True)
+    staff_browser.close()
+    stage = Stage(customer_browser, customer_id)
+
+    schema = schemathesis.openapi.from_url(
+        f"{server.url}/api/schema?format=json", timeout=REQUEST_TIMEOUT
+    )
+    operations = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.definition.raw.get("operationId") not in EXCLUDED:
+            operations.append(operation)
+    # Customer routes first: staff routes deactivate and reprice products.
+    operations.sort(key=lambda op: op.path.startswith("/api/admin/"))
+    checks = [
+        status_code_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+    ]
+    tally = Tally()
+    http = requests.Session()
+    chosen_seed = _seed()
+    deadline = time.monotonic() + BUDGET_SECONDS
+    rng = random.Random(chosen_seed)
+
+    def exercise(case: Any, operation: Any) -> None:
+        if time.monotonic() > deadline:
+            return
+        who = staff if operation.path.startswith("/api/admin/") else customer
+        documented = {str(code) for code in operation.definition.raw.get("responses", {})}
+        http.cookies.clear()
+        try:
+            response = case.call(
+                base_url=server.url,
+                session=http,
+                headers=who.headers,
+                cookies=who.cookies,
+                timeout=REQUEST_TIMEOUT,
+            )
+        except requests.RequestException as error:
+            tally.cases += 1
+            tally.fail(operation.label, "no answer", f"{type(error).__name__}: {error}")
+            return
+        tally.cases += 1
+        status = response.status_code
+        tally.by_status[status] = tally.by_status.get(status, 0) + 1
+        if status >= 500 and not (status == 502 and "502" in documented):
+            tally.fail(
+                operation.label,
+                f"server error {status}",
+                f"{response.text[:300]}\n{case.as_curl_command(headers=who.headers)}",
+            )
+        try:
+            case.validate_response(response, checks=checks, headers=who.headers)
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                tally.fail(
+                    operation.label,
+                    f"{type(failure).__name__}: {failure.title}",
+                    f"{failure.message[:600]}\nstatus {status}: {response.text[:300]}",
+                )
+
+    def boundaries(operation: Any, count: int) -> None:
+        """Schemathesis' coverage phase: boundary and missing values, deterministic."""
+        cases = schema.iter_coverage_cases(
+            operation,
+            generation_modes=list(schemathesis.GenerationMode),
+            generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+        )
+        for case in itertools.islice(cases, count):
+            exercise(case, operation)
+
+    def run(operation: Any, mode: str, count: int) -> None:
+        if mode == "coverage":
+            boundaries(operation, count)
+            return
+        strategy = operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode))
+
+        @settings(
+            max_examples=count,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            derandomize=False,
+        )
+        @given(case=strategy, coin=st.integers(0, 3))
+        def one(case: Any, coin: int) -> None:
+            if mode == "positive" and coin:
+                _use_known_ids(case, stage.known, rng)
+            exercise(case, operation)
+
+        if chosen_seed is not None:
+            one = seed(chosen_seed)(one)
+        try:
+            one()
+        except Unsatisfiable:
+            assert mode == "negative", operation.label  # nothing in it can be made invalid
+
+    started = time.monotonic()
+    try:
+        for operation in operations:
+            if time.monotonic() > deadline:
+                break
+            tally.operations.add(operation.label)
+            stage.refresh()
+            for mode, count in EXAMPLES.items():
+                run(operation, mode, count)
+    finally:
+        customer_browser.close()
+        http.close()
+    elapsed = time.monotonic() - started
+
+    for (label, title), detail in sorted(tally.failures.items()):
+        print(f"\nFUZZ FAILURE {label}: {title}\n{detail}")
+    statuses = " ".join(f"{code}:{n}" for code, n in sorted(tally.by_status.items()))
+    print(
+        f"\nfuzz: {len(tally.operations)} operations, {tally.cases} cases, "
+        f"{len(tally.failures)} failures in {elapsed:.1f}s (seed {chosen_seed}; statuses {statuses})"
+    )
+    assert len(tally.operations) == len(operations), "every operation was fuzzed in time"
+    assert not tally.failures, sorted(tally.failures)
+
+
+def _use_known_ids(case: Any, known: dict[str, list[str]], rng: random.Random) -> None:
+    """Point path ids (and a bucket body's product) at rows that exist."""
+    for name in list(case.path_parameters or {}):
+        if name in known:
+            case.path_parameters[name] = rng.choice(known[name])
+    if isinstance(case.body, dict) and "product" in case.body:
+        case.body["product"] = rng.choice(known["product_id"])
+
+
+# --- what the fuzzing found ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (
+            b"GET /api/products?name=" + b"x" * 5000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            414,
+            1007,
+        ),
+        (
+            b"GET /api/products HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"x" * 9000 + b"\r\n\r\n",
+            431,
+            1007,
+        ),
+        (b"NOT A REQUEST LINE\r\n\r\n", 400, 1000),
+    ],
+    ids=["request-line-too-long", "header-too-large", "malformed"],
+)
+def test_requests_the_server_refuses_before_the_api_answer_json_too(
+    server: Server, request_bytes: bytes, status: int, code: int
+) -> None:
+    """gunicorn refuses these before Django sees them; it used to answer an HTML page."""
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
+        sock.sendall(request_bytes)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == str(status).encode(), head
+    assert b"content-type: application/json" in head.lower(), head
+    error = json.loads(body)
+    assert set(error) == {"code", "message", "details"} and error["code"] == code, error

@@ -1,0 +1,151 @@
+"""The query budget of every customer route: SQL statements per request (sessions in
+the database, the default), and counts that do not grow with bucket or order lines
+or with the page size. Transaction bookkeeping (savepoints) is not counted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.integration.conftest import Api
+
+# Two of every logged-in request's statements load the session and its user.
+BUDGET = {
+    "GET /api/products": 4,
+    "GET /api/products/<id>": 3,
+    "GET /api/profile": 3,
+    "POST /api/bucket": 5,
+    "GET /api/bucket": 4,
+    "PUT /api/bucket/<id>": 6,
+    "DELETE /api/bucket/<id>": 6,
+    "POST /api/orders": 8,
+    "GET /api/orders": 5,
+    "GET /api/orders/<id>": 4,
+    "POST /api/orders/<id>/payment": 9,
+    "GET /api/orders/<id>/payment": 5,
+    "POST /api/orders/<id>/payment/confirm": 8,
+    "POST /api/orders/<id>/set_canceled": 11,
+}
+
+
+def statements(call: Callable[[], Any]) -> tuple[Any, int]:
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    sql = [q["sql"] for q in captured.captured_queries]
+    counted = [
+        s for s in sql if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))
+    ]
+    return response, len(counted)
+
+
+def within(route: str, call: Callable[[], Any]) -> Any:
+    response, count = statements(call)
+    assert response.status_code < 400, (route, response.content)
+    assert count <= BUDGET[route], f"{route}: {count} statements, budget {BUDGET[route]}"
+    return response
+
+
+def test_every_customer_route_stays_within_its_budget(customer: Api, make_product: Any) -> None:
+    products = [make_product(stock=100) for _ in range(3)]
+    within("GET /api/products", lambda: customer.get("/api/products"))
+    within("GET /api/products/<id>", lambda: customer.get(f"/api/products/{products[0]}"))
+    within("GET /api/profile", lambda: customer.get("/api/profile"))
+    lines = [
+        within(
+            "POST /api/bucket",
+            lambda p=p: customer.post("/api/bucket", {"product": p, "quantity": 1}),
+        )
+        for p in products
+    ]
+    line = lines[0].json()["bucket_uuid"]
+    within("GET /api/bucket", lambda: customer.get("/api/bucket"))
+    within("PUT /api/bucket/<id>", lambda: customer.put(f"/api/bucket/{line}", {"quantity": 2}))
+    within("DELETE /api/bucket/<id>", lambda: customer.delete(f"/api/bucket/{line}"))
+    order = within("POST /api/orders", lambda: customer.post("/api/orders", {"payment": "card"}))
+    o = order.json()["order_uuid"]
+    within("GET /api/orders", lambda: customer.get("/api/orders"))
+    within("GET /api/orders/<id>", lambda: customer.get(f"/api/orders/{o}"))
+    within("POST /api/orders/<id>/payment", lambda: customer.post(f"/api/orders/{o}/payment", {}))
+    within("GET /api/orders/<id>/payment", lambda: customer.get(f"/api/orders/{o}/payment"))
+    within(
+        "POST /api/orders/<id>/payment/confirm",
+        lambda: customer.post(f"/api/orders/{o}/payment/confirm", {"card_token": "pm_card_visa"}),
+    )
+    within(
+        "POST /api/orders/<id>/set_canceled", lambda: customer.post(f"/api/orders/{o}/set_canceled")
+    )
+
+
+def test_the_checkout_flow_fits_in_thirty_statements_plus_the_logins(
+    customer: Api, make_product: Any
+) -> None:
+    """The benchmark's flow: list, add 3, order, start and confirm a card payment.
+    With sessions and users in Redis (SHOP_CACHE_URL) the 14 logins go too."""
+    products = [make_product(stock=100) for _ in range(3)]
+    total = 0
+    _, n = statements(lambda: customer.get("/api/products"))
+    total += n
+    for p in products:
+        _, n = statements(lambda p=p: customer.post("/api/bucket", {"product": p, "quantity": 1}))
+        total += n
+    order, n = statements(lambda: customer.post("/api/orders", {"payment": "card"}))
+    total += n
+    o = order.json()["order_uuid"]
+    _, n = statements(lambda: customer.post(f"/api/orders/{o}/payment", {}))
+    total += n
+    confirmed, n = statements(
+        lambda: customer.post(f"/api/orders/{o}/payment/confirm", {"card_token": "pm_card_visa"})
+    )
+    total += n
+    assert confirmed.json()["status"] == "succeeded"
+    logins = 2 * 7
+    assert total - logins <= 30, f"{total - logins} statements of work per flow"
+
+
+def bucket_with(customer: Api, make_product: Any, count: int) -> None:
+    for _ in range(count):
+        product = make_product(stock=5)
+        assert customer.post("/api/bucket", {"product": product, "quantity": 1}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "route",
+    ["GET /api/bucket", "POST /api/orders", "GET /api/orders/<id>", "cancel"],
+)
+def test_one_line_or_fifty_costs_the_same(route: str, new_api: Any, make_product: Any) -> None:
+    counts = []
+    for size in (1, 50):
+        customer = new_api().signed_up()
+        bucket_with(customer, make_product, size)
+        if route == "GET /api/bucket":
+            _, n = statements(lambda c=customer: c.get("/api/bucket?page_size=100"))
+        else:
+            order, n = statements(lambda c=customer: c.post("/api/orders", {"payment": "card"}))
+            o = order.json()["order_uuid"]
+            assert len(order.json()["lines"]) == size
+            if route == "GET /api/orders/<id>":
+                _, n = statements(lambda c=customer, o=o: c.get(f"/api/orders/{o}"))
+            elif route == "cancel":
+                _, n = statements(lambda c=customer, o=o: c.post(f"/api/orders/{o}/set_canceled"))
+        counts.append(n)
+    assert counts[0] == counts[1], f"{route}: {counts[0]} statements for 1 line, {counts[1]} for 50"
+
+
+def test_the_page_size_does_not_change_the_count(customer: Api, make_product: Any) -> None:
+    for _ in range(12):
+        bucket_with(customer, make_product, 2)
+        assert customer.post("/api/orders", {"payment": "card"}).status_code == 201
+    counts = {}
+    for size in (1, 10):
+        _, counts[f"orders {size}"] = statements(
+            lambda s=size: customer.get(f"/api/orders?page_size={s}")
+        )
+        _, counts[f"products {size}"] = statements(
+            lambda s=size: customer.get(f"/api/products?page_size={s}")
+        )
+    assert counts["orders 1"] == counts["orders 10"], counts
+    assert counts["products 1"] == counts["products 10"], counts
