@@ -117,7 +117,10 @@ def _make_staff(database_url: str, username: str) -> None:
 
 class Stage:
     """Fresh rows before each operation, so generated requests reach past the 404s:
-    an order paid by card (payment started), an order by transfer, a bucket line."""
+    three orders with a payment started (card, card waiting for 3-D Secure, transfer:
+    each kind of `next_action`) and a bucket line."""
+
+    PAYMENTS = (("card", None), ("card", "pm_card_threeDSecure2Required"), ("transfer", None))
 
     def __init__(self, browser: Browser, customer_id: str):
         self.browser = browser
@@ -135,15 +138,20 @@ class Stage:
         self.turn += 1
         return self.products[self.turn % len(self.products)]
 
-    def _order(self, method: str) -> str | None:
+    def _order(self, method: str, card_token: str | None) -> str | None:
         self.browser.post("/api/bucket", {"product": self._product(), "quantity": 1})
         placed = self.browser.post("/api/orders", {"payment": method})
-        return placed.json()["order_uuid"] if placed.status_code == 201 else None
+        if placed.status_code != 201:
+            return None
+        order = placed.json()["order_uuid"]
+        self.browser.post(f"/api/orders/{order}/payment", {})
+        if card_token:
+            self.browser.post(f"/api/orders/{order}/payment/confirm", {"card_token": card_token})
+        return str(order)
 
     def refresh(self) -> None:
-        orders = [o for o in (self._order("card"), self._order("transfer")) if o]
+        orders = [o for o in (self._order(*payment) for payment in self.PAYMENTS) if o]
         if orders:
-            self.browser.post(f"/api/orders/{orders[0]}/payment", {})
             self.known["order_id"] = orders
         line = self.browser.post("/api/bucket", {"product": self._product(), "quantity": 1})
         if line.status_code == 201:

@@ -24,11 +24,11 @@ BUDGET = {
     "DELETE /api/bucket/<id>": 6,
     "POST /api/orders": 8,
     "GET /api/orders": 5,
-    "GET /api/orders/<id>": 4,
-    "POST /api/orders/<id>/payment": 9,
-    "GET /api/orders/<id>/payment": 5,
-    "POST /api/orders/<id>/payment/confirm": 8,
-    "POST /api/orders/<id>/set_canceled": 11,
+    "GET /api/orders/<id>": 3,
+    "POST /api/orders/<id>/payment": 8,
+    "GET /api/orders/<id>/payment": 4,
+    "POST /api/orders/<id>/payment/confirm": 7,
+    "POST /api/orders/<id>/set_canceled": 10,
 }
 
 

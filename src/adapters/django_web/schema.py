@@ -36,8 +36,8 @@ from shop_domain.product import ProductStatus
 
 MONEY = {
     "type": "string",
-    "pattern": r"^\d+(\.\d+)?$",
-    "description": "Decimal amount as a string, in the currency's minor unit (two decimals for PLN)",
+    "pattern": r"^[0-9]+(\.[0-9]+)?$",
+    "description": "Decimal amount as a string with the currency's decimals (two for PLN)",
     "example": "3000.00",
 }
 

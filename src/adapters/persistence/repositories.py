@@ -84,6 +84,22 @@ def _page_with_count(q: Any, page: PageRequest) -> tuple[list[Any], int]:
     return rows, (0 if page.offset == 0 else q.count())
 
 
+_ORDER_FIELDS = (
+    "customer_id", "status", "payment_method", "total", "currency",
+    "created_at", "paid_at", "paid_by",
+)  # fmt: skip
+
+
+def _from_db(model: type[Any], name: str, value: Any) -> Any:
+    """A joined column converted as Django converts its own (decimals and datetimes on
+    SQLite, say)."""
+    field = model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name)
+    column = field.get_col(model._meta.db_table)
+    for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+        value = convert(value, column, connection)
+    return value
+
+
 def _db(value: Any) -> Any:
     """A UUID as the database takes it (a uuid on PostgreSQL, hex text on SQLite)."""
     return m.Product._meta.pk.get_db_prep_value(value, connection)
@@ -300,14 +316,29 @@ class DjangoOrderRepository:
         customer_id: CustomerId | None = None,
         for_update: bool = False,
     ) -> Order | None:
-        where, params = "id = %s", [_db(order_id)]
+        # One round trip: the lines with their order's columns joined (an order always
+        # has lines); only the order row is locked, lines never change.
+        where, params = "l.order_id = %s", [_db(order_id)]
         if customer_id is not None:
-            where, params = where + " AND customer_id = %s", [*params, _db(customer_id)]
-        rows = _raw(m.Order, where, params, lock=for_update)
-        if not rows:
+            where, params = where + " AND o.customer_id = %s", [*params, _db(customer_id)]
+        columns = ", ".join(
+            f"o.{m.Order._meta.get_field(f).column} AS o_{f}" for f in _ORDER_FIELDS
+        )
+        sql = (
+            f"SELECT l.*, {columns} FROM {m.OrderLine._meta.db_table} l "
+            f"JOIN {m.Order._meta.db_table} o ON o.id = l.order_id WHERE {where} ORDER BY l.position"
+        )
+        if for_update and connection.features.has_select_for_update:
+            sql += " FOR UPDATE OF o"
+        lines = list(m.OrderLine.objects.raw(sql, params))
+        if not lines:
             return None
-        lines = _raw(m.OrderLine, "order_id = %s", [_db(order_id)], tail="ORDER BY position")
-        return mappers.order_from_row(rows[0], lines)
+        first = lines[0]
+        order = m.Order(
+            id=order_id,
+            **{f: _from_db(m.Order, f, getattr(first, f"o_{f}")) for f in _ORDER_FIELDS},
+        )
+        return mappers.order_from_row(order, lines)
 
     def save(self, order: Order) -> None:
         _update(
