@@ -63,56 +63,40 @@ class Tally:
         self.failures.setdefault((label, title), detail)
 
 
-@dataclass
-class Server:
-    shop: LiveShop
-    database_url: str
-
-    @property
-    def url(self) -> str:
-        return self.shop.url
+STAFF = "fuzz_staff"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    # PayU off: no call leaves 127.0.0.1 (the card sandbox and transfers are local).
-    env = {"SHOP_PAYU_PROVIDER": "none", "SHOP_CARD_PROVIDER": "sandbox"}
-    with (
-        scratch_database(configured_database_url()) as url,
-        live_shop(url, env=env) as shop,
-    ):
-        yield Server(shop, url)
+def server() -> Iterator[LiveShop]:
+    env = {
+        # PayU off: no call leaves 127.0.0.1 (the card sandbox and transfers are local).
+        "SHOP_PAYU_PROVIDER": "none",
+        "SHOP_CARD_PROVIDER": "sandbox",
+        # `shop serve` creates this staff account at start.
+        "SHOP_ADMIN_USERNAME": STAFF,
+        "SHOP_ADMIN_PASSWORD": PASSWORD,
+    }
+    with scratch_database(configured_database_url()) as url, live_shop(url, env=env) as shop:
+        yield shop
 
 
-def _log_in(server: Server, *, staff: bool = False) -> tuple[Browser, str, Identity]:
+def _log_in(server: LiveShop, username: str | None = None) -> tuple[Browser, str, Identity]:
+    """A customer registered and logged in (or the staff account logged in): the
+    browser, the account's uuid, and the cookies and CSRF header to send."""
     browser = Browser(server.url)
-    name = f"fuzz_{'staff_' if staff else ''}{uuid.uuid4().hex[:8]}"
-    registered = browser.post(
-        "/api/register", {"username": name, "password": PASSWORD, "email": f"{name}@example.com"}
-    )
-    assert registered.status_code == 201, registered.text
-    if staff:
-        _make_staff(server.database_url, name)
-    login = browser.post("/api/login", {"username": name, "password": PASSWORD})
+    if username is None:
+        username = f"fuzz_{uuid.uuid4().hex[:8]}"
+        registered = browser.post(
+            "/api/register",
+            {"username": username, "password": PASSWORD, "email": f"{username}@example.com"},
+        )
+        assert registered.status_code == 201, registered.text
+    login = browser.post("/api/login", {"username": username, "password": PASSWORD})
     assert login.status_code == 200, login.text
     cookies = {k: v for k, v in browser.http.cookies.items() if k in ("sessionid", "csrftoken")}
     assert set(cookies) == {"sessionid", "csrftoken"}, cookies
     identity = Identity(cookies=cookies, headers={"X-CSRFToken": cookies["csrftoken"]})
-    return browser, registered.json()["uuid"], identity
-
-
-def _make_staff(database_url: str, username: str) -> None:
-    sql = "UPDATE shop_customer SET is_staff = TRUE WHERE username = "
-    if database_url.startswith("sqlite:///"):
-        import sqlite3
-
-        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
-            conn.execute(sql + "?", (username,))
-    else:
-        import psycopg
-
-        with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
-            conn.execute(sql + "%s", (username,))
+    return browser, login.json()["user"], identity
 
 
 class Stage:
@@ -163,7 +147,7 @@ def _seed() -> int | None:
     return None if value == "random" else int(value)
 
 
-def test_fuzz_every_operation_from_the_schema(server: Server) -> None:
+def test_fuzz_every_operation_from_the_schema(server: LiveShop) -> None:
     import requests
     from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
     from hypothesis import strategies as st
@@ -177,7 +161,7 @@ def test_fuzz_every_operation_from_the_schema(server: Server) -> None:
     )
 
     customer_browser, customer_id, customer = _log_in(server)
-    staff_browser, _, staff = _log_in(server, staff=True)
+    staff_browser, _, staff = _log_in(server, STAFF)
     staff_browser.close()
     stage = Stage(customer_browser, customer_id)
 
@@ -333,7 +317,7 @@ def _use_known_ids(case: Any, known: dict[str, list[str]], rng: random.Random) -
     ids=["request-line-too-long", "header-too-large", "malformed"],
 )
 def test_requests_the_server_refuses_before_the_api_answer_json_too(
-    server: Server, request_bytes: bytes, status: int, code: int
+    server: LiveShop, request_bytes: bytes, status: int, code: int
 ) -> None:
     """gunicorn refuses these before Django sees them; it used to answer an HTML page."""
     import json

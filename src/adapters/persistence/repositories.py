@@ -27,6 +27,19 @@ from shop_domain.product import Product
 _PRODUCT_ORDERING = {"name": "name", "-name": "-name", "price": "price", "-price": "-price"}
 
 
+def _no_key() -> bool:
+    return bool(connection.features.has_select_for_no_key_update)
+
+
+# We lock rows to change their counters and statuses, never their keys: NO KEY UPDATE
+# lets other transactions insert rows that refer to them (a bucket line's foreign key
+# check takes KEY SHARE) instead of queueing behind every stock change.
+
+
+def _lock_clause() -> str:
+    return "FOR NO KEY UPDATE" if _no_key() else "FOR UPDATE"
+
+
 def _raw(
     model: type[Any], where: str, params: list[Any], *, tail: str = "", lock: bool = False
 ) -> list[Any]:
@@ -36,7 +49,7 @@ def _raw(
     table = model._meta.db_table
     sql = f"SELECT * FROM {table} WHERE {where} {tail}"
     if lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+        sql += f" {_lock_clause()}"
     return list(model.objects.raw(sql, params))
 
 
@@ -239,7 +252,7 @@ class DjangoBucketRepository:
     ) -> BucketLine | None:
         q = m.BucketLine.objects.filter(pk=line_id, customer_id=customer_id)
         if for_update:
-            q = q.select_for_update()
+            q = q.select_for_update(no_key=_no_key())
         row = q.first()
         return self._entity(row) if row else None
 
@@ -250,7 +263,7 @@ class DjangoBucketRepository:
     def list_for(self, customer_id: CustomerId, *, for_update: bool = False) -> list[BucketLine]:
         q = m.BucketLine.objects.filter(customer_id=customer_id).order_by("created_at", "id")
         if for_update:
-            q = q.select_for_update()
+            q = q.select_for_update(no_key=_no_key())
         return [self._entity(r) for r in q]
 
     def save(self, lines: Iterable[BucketLine]) -> None:
@@ -271,7 +284,9 @@ class DjangoBucketRepository:
         q = m.BucketLine.objects.filter(reserved__gt=0, reserved_until__lte=now)
         if product_ids is not None:
             q = q.filter(product_id__in=list(product_ids))
-        q = q.select_for_update(skip_locked=True).order_by("reserved_until")[:limit]
+        q = q.select_for_update(skip_locked=True, no_key=_no_key()).order_by("reserved_until")[
+            :limit
+        ]
         return [self._entity(r) for r in q]
 
 
@@ -329,7 +344,7 @@ class DjangoOrderRepository:
             f"JOIN {m.Order._meta.db_table} o ON o.id = l.order_id WHERE {where} ORDER BY l.position"
         )
         if for_update and connection.features.has_select_for_update:
-            sql += " FOR UPDATE OF o"
+            sql += f" {_lock_clause()} OF o"
         lines = list(m.OrderLine.objects.raw(sql, params))
         if not lines:
             return None
@@ -397,7 +412,7 @@ class DjangoPaymentRepository:
 
     def _one(self, q: object, for_update: bool) -> Payment | None:
         if for_update:
-            q = q.select_for_update()  # type: ignore[attr-defined]
+            q = q.select_for_update(no_key=_no_key())  # type: ignore[attr-defined]
         row = q.first()  # type: ignore[attr-defined]
         return mappers.payment_from_row(row) if row else None
 
