@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import attrs
@@ -60,8 +61,6 @@ def build_shop(*, reservation_minutes: int = 30, currency: str = "PLN") -> Shop:
         "transfer-fake", customer_confirms=False, next_action={"type": "bank_transfer"}
     )
     payu = FakePaymentGateway("payu-fake", next_action={"type": "redirect", "url": "https://x"})
-    from datetime import timedelta
-
     use = UseCases(
         uow=providers.Factory(InMemoryUnitOfWork, store),
         clock=clock,

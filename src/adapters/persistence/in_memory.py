@@ -124,8 +124,8 @@ class InMemoryProductRepository:
 
 
 class InMemoryBucketRepository:
-    def __init__(self, t: _Tables, seq: itertools.count[int]):
-        self._t, self._seq = t, seq
+    def __init__(self, t: _Tables):
+        self._t = t
 
     def add(self, line: BucketLine) -> None:
         if self.find(line.customer_id, line.product_id) is not None:
@@ -212,8 +212,8 @@ class InMemoryOrderRepository:
 
 
 class InMemoryPaymentRepository:
-    def __init__(self, t: _Tables, seq: itertools.count[int]):
-        self._t, self._seq = t, seq
+    def __init__(self, t: _Tables):
+        self._t = t
 
     def add(self, payment: Payment) -> None:
         self._t.payments[payment.id] = payment
@@ -265,9 +265,9 @@ class InMemoryUnitOfWork:
         self.committed = False
         self.customers = InMemoryCustomerRepository(self._work)
         self.products = InMemoryProductRepository(self._work)
-        self.buckets = InMemoryBucketRepository(self._work, self._store.seq)
+        self.buckets = InMemoryBucketRepository(self._work)
         self.orders = InMemoryOrderRepository(self._work, self._store.seq)
-        self.payments = InMemoryPaymentRepository(self._work, self._store.seq)
+        self.payments = InMemoryPaymentRepository(self._work)
         return self
 
     def __exit__(
