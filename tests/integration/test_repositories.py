@@ -289,4 +289,3 @@ def test_payments_latest_by_reference_and_saved(new_uow: Callable[[], Any]) -> N
         assert found.next_action == {"type": "redirect", "url": "https://example.com"}
         assert uow.payments.find_by_external_ref("sandbox", "PAYU-123") is None
         assert uow.payments.find_by_external_ref("payu", "") is None
-        assert uow.payments.for_orders([o.id])[o.id].id == two.id

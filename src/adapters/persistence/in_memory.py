@@ -15,7 +15,7 @@ import itertools
 import secrets
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
@@ -242,14 +242,6 @@ class InMemoryPaymentRepository:
 
     def save(self, payment: Payment) -> None:
         self._t.payments[payment.id] = payment
-
-    def for_orders(self, order_ids: Sequence[OrderId]) -> dict[OrderId, Payment]:
-        result: dict[OrderId, Payment] = {}
-        wanted = set(order_ids)
-        for p in self._t.payments.values():
-            if p.order_id in wanted:
-                result[p.order_id] = p
-        return result
 
 
 class InMemoryUnitOfWork:

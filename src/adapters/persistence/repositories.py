@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -31,12 +31,10 @@ def _no_key() -> bool:
     return bool(connection.features.has_select_for_no_key_update)
 
 
-# We lock rows to change their counters and statuses, never their keys: NO KEY UPDATE
-# lets other transactions insert rows that refer to them (a bucket line's foreign key
-# check takes KEY SHARE) instead of queueing behind every stock change.
-
-
 def _lock_clause() -> str:
+    """We lock rows to change their counters and statuses, never their keys: NO KEY
+    UPDATE lets other transactions insert rows that refer to them (a bucket line's
+    foreign-key check takes KEY SHARE) instead of queueing behind every stock change."""
     return "FOR NO KEY UPDATE" if _no_key() else "FOR UPDATE"
 
 
@@ -106,7 +104,7 @@ _ORDER_FIELDS = (
 def _from_db(model: type[Any], name: str, value: Any) -> Any:
     """A joined column converted as Django converts its own (decimals and datetimes on
     SQLite, say)."""
-    field = model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name)
+    field = model._meta.get_field(name.removesuffix("_id"))
     column = field.get_col(model._meta.db_table)
     for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
         value = convert(value, column, connection)
@@ -410,12 +408,6 @@ class DjangoPaymentRepository:
             _insert(m.PaymentEvent, mappers.event_fields(payment, payment.history))
             payment.history.clear()  # written: the next save appends only what is new
 
-    def _one(self, q: object, for_update: bool) -> Payment | None:
-        if for_update:
-            q = q.select_for_update(no_key=_no_key())  # type: ignore[attr-defined]
-        row = q.first()  # type: ignore[attr-defined]
-        return mappers.payment_from_row(row) if row else None
-
     def get(self, payment_id: PaymentId, *, for_update: bool = False) -> Payment | None:
         rows = _raw(m.Payment, "id = %s", [_db(payment_id)], lock=for_update)
         return mappers.payment_from_row(rows[0]) if rows else None
@@ -432,8 +424,11 @@ class DjangoPaymentRepository:
     ) -> Payment | None:
         if not external_ref:
             return None
-        q = m.Payment.objects.filter(provider=provider, external_ref=external_ref)
-        return self._one(q.order_by("-seq"), for_update)
+        rows = _raw(
+            m.Payment, "provider = %s AND external_ref = %s", [provider, external_ref],
+            tail="ORDER BY seq DESC LIMIT 1", lock=for_update,
+        )  # fmt: skip
+        return mappers.payment_from_row(rows[0]) if rows else None
 
     def save(self, payment: Payment) -> None:
         _update(
@@ -444,7 +439,3 @@ class DjangoPaymentRepository:
             next_action=payment.next_action,
         )
         self._write_history(payment)
-
-    def for_orders(self, order_ids: Sequence[OrderId]) -> dict[OrderId, Payment]:
-        rows = m.Payment.objects.filter(order_id__in=list(order_ids)).order_by("order_id", "seq")
-        return {OrderId(r.order_id): mappers.payment_from_row(r) for r in rows}

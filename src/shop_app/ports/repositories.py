@@ -6,7 +6,7 @@ ends, so concurrent changes to stock and payment state serialise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -147,8 +147,4 @@ class PaymentRepository(Protocol):
 
     def save(self, payment: Payment) -> None:
         """Persist status, reference and next action, and append new history entries."""
-        ...
-
-    def for_orders(self, order_ids: Sequence[OrderId]) -> dict[OrderId, Payment]:
-        """The latest payment of each of these orders that has one."""
         ...

@@ -29,6 +29,16 @@ def release_lapsed_holds(uow: UnitOfWork, product: Product, clock: Clock) -> Non
         uow.buckets.save(lapsed)
 
 
+def let_lapsed_lines_go(uow: UnitOfWork, lines: list[BucketLine]) -> None:
+    """These locked, lapsed lines give their units back to their products."""
+    products = uow.products.lock({line.product_id for line in lines})
+    for line in lines:
+        product = products[line.product_id]
+        product.release(line.lapse(product.price))
+    uow.buckets.save(lines)
+    uow.products.save_stock(products.values())
+
+
 def _reserve(uow: UnitOfWork, product: Product, quantity: int, clock: Clock) -> None:
     """Reserve, first reclaiming lapsed holds when the product looks short."""
     product.ensure_sellable()
@@ -68,13 +78,7 @@ class GetBucket:
         # Lines before products: the lock order every bucket use case follows.
         lines = uow.buckets.list_for(customer_id, for_update=True)
         now = self._clock.now()
-        lapsed = [line for line in lines if line.is_lapsed(now)]
-        products = uow.products.lock({line.product_id for line in lapsed})
-        for line in lapsed:
-            product = products[line.product_id]
-            product.release(line.lapse(product.price))
-        uow.buckets.save(lapsed)
-        uow.products.save_stock(products.values())
+        let_lapsed_lines_go(uow, [line for line in lines if line.is_lapsed(now)])
         return lines
 
 
@@ -183,11 +187,6 @@ class ExpireReservations:
                 lines = uow.buckets.lapsed(self._clock.now(), limit=batch)
                 if not lines:
                     return released
-                products = uow.products.lock({line.product_id for line in lines})
-                for line in lines:
-                    product = products[line.product_id]
-                    product.release(line.lapse(product.price))
-                uow.buckets.save(lines)
-                uow.products.save_stock(products.values())
+                let_lapsed_lines_go(uow, lines)
                 uow.commit()
             released += len(lines)

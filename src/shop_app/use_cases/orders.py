@@ -15,6 +15,14 @@ from shop_domain.order import Order, OrderLine, OrderStatus
 from shop_domain.payment import ChangeSource, PaymentStatus
 
 
+def return_stock(uow: UnitOfWork, order: Order) -> None:
+    """The order's units go back on hand (a returned or failed order)."""
+    products = uow.products.lock({line.product_id for line in order.lines})
+    for line in order.lines:
+        products[line.product_id].take_back(line.quantity)
+    uow.products.save_stock(products.values())
+
+
 class PlaceOrder:
     """Turn the caller's bucket into an order: held stock becomes sold, lapsed lines are
     re-checked against what is available, prices are frozen, the bucket is emptied."""
@@ -139,9 +147,6 @@ class CancelOrder:
             elif payment is not None and payment.is_open:
                 payment.move_to(PaymentStatus.CANCELED, at=self._clock.now(), source=source)
                 uow.payments.save(payment)
-            products = uow.products.lock({line.product_id for line in order.lines})
-            for line in order.lines:
-                products[line.product_id].take_back(line.quantity)
-            uow.products.save_stock(products.values())
+            return_stock(uow, order)
             uow.orders.save(order)
             uow.commit()

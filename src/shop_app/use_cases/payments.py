@@ -11,6 +11,7 @@ from shop_app.ports.id_source import IdSource
 from shop_app.ports.payment_gateway import GatewayResult, PaymentGateways, PaymentRequest
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import PaymentView
+from shop_app.use_cases.orders import return_stock
 from shop_domain.errors import (
     AmountMismatch,
     OrderNotFound,
@@ -52,10 +53,7 @@ def settle(
     elif status in (PaymentStatus.FAILED, PaymentStatus.CANCELED) and order_failed:
         if order.is_payable:  # a late failure never undoes a payment
             order.fail()
-            products = uow.products.lock({line.product_id for line in order.lines})
-            for line in order.lines:
-                products[line.product_id].take_back(line.quantity)
-            uow.products.save_stock(products.values())
+            return_stock(uow, order)
     uow.payments.save(payment)
     uow.orders.save(order)
     return True

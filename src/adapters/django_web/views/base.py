@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from adapters.django_web.containers import use_cases
 from shop_app.containers import UseCases
+from shop_domain.errors import ValidationFailed
 from shop_domain.ids import CustomerId
 
 
@@ -57,8 +58,6 @@ def client_address(request: Request) -> str:
 
 def validated(serializer_class: type, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
-        from shop_domain.errors import ValidationFailed
-
         raise ValidationFailed(details={"body": ["expected a JSON object"]})
     s = serializer_class(data=data)
     s.is_valid(raise_exception=True)

@@ -20,7 +20,7 @@ from adapters.django_web.idempotency import idempotent
 from adapters.django_web.negotiation import AlwaysJson
 from adapters.django_web.presenters import payment_json
 from adapters.django_web.views.base import ShopView, client_address, validated
-from shop_domain.errors import ShopError
+from shop_domain.errors import RouteNotFound, ShopError
 from shop_domain.ids import OrderId
 
 
@@ -174,7 +174,7 @@ def sandbox_three_d_secure(request: HttpRequest, challenge: str) -> HttpResponse
     try:
         gateway = application().payments.card()
         if getattr(gateway, "provider", None) != "sandbox":
-            return json_error(_not_found())
+            return json_error(RouteNotFound())
         gateway.read_challenge(challenge)
         if request.method == "POST":
             succeeded = request.POST.get("outcome") == "succeed"
@@ -190,9 +190,3 @@ def sandbox_three_d_secure(request: HttpRequest, challenge: str) -> HttpResponse
         return HttpResponse(gateway.render_challenge_page(challenge, get_token(request)))
     except ShopError as error:
         return json_error(error)
-
-
-def _not_found() -> ShopError:
-    from shop_domain.errors import RouteNotFound
-
-    return RouteNotFound()
