@@ -3,9 +3,12 @@ client would (cookie jar, CSRF header)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.integration.live_server import Browser, LiveShop, live_shop, scratch_database
@@ -69,3 +72,28 @@ def test_the_server_answers_json_errors_and_health(server: LiveShop) -> None:
         assert browser.get("/api/docs").status_code == 200
     finally:
         browser.close()
+
+
+def _sockets_on_port(server: LiveShop, state: str) -> int:
+    """Sockets on the shop's port in a TCP state of Linux's /proc/net/tcp (0A: listening)."""
+    port, count = int(server.url.rsplit(":", 1)[1]), 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            for row in f.read().splitlines()[1:]:
+                cols = row.split()
+                count += int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == state
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+def test_each_worker_listens_on_a_socket_of_its_own(server: LiveShop) -> None:
+    # One shared listening socket let a burst of new keep-alive connections all land on
+    # one worker (one GIL) and stay there: each worker has its own (SO_REUSEPORT).
+    assert _sockets_on_port(server, "0A") == 2, "one listening socket per worker"
+    clients = [httpx.Client(base_url=server.url, timeout=15) for _ in range(32)]
+    try:
+        answers = [client.get("/api/csrf").status_code for client in clients]
+        assert answers == [200] * 32, "every connection is accepted"
+    finally:
+        for client in clients:
+            client.close()

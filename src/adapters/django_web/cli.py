@@ -45,6 +45,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            # Every worker listens on a socket of its own (SO_REUSEPORT; gunicorn opens
+            # them in the workers), and the kernel spreads new connections over them.
+            # With one shared socket, a burst of keep-alive connections all went to one
+            # of two workers here and stayed there: one GIL did the work of both.
+            self.cfg.set("reuse_port", True)
             self.cfg.set("accesslog", os.environ.get("SHOP_ACCESS_LOG") or None)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("timeout", 60)
