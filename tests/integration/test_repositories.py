@@ -289,3 +289,107 @@ def test_payments_latest_by_reference_and_saved(new_uow: Callable[[], Any]) -> N
         assert found.next_action == {"type": "redirect", "url": "https://example.com"}
         assert uow.payments.find_by_external_ref("sandbox", "PAYU-123") is None
         assert uow.payments.find_by_external_ref("payu", "") is None
+
+
+# --- one-statement changes (UnitOfWork.single_change) --------------------------------
+def hold(uow: Any, c: Customer, p: Product, quantity: int) -> Any:
+    return uow.buckets.hold_new_line(
+        line_id=_id(), customer_id=c.id, product_id=p.id, quantity=quantity,
+        until=NOW + timedelta(minutes=15),
+    )  # fmt: skip
+
+
+def test_a_held_line_reserves_its_units_at_the_products_price(
+    new_uow: Callable[[], Any],
+) -> None:
+    c, p = customer(), product(price="12.30", stock=5, reserved=1)
+    stored(new_uow, c, p)
+    with new_uow().single_change() as uow:
+        held = hold(uow, c, p, 4)
+    assert held is not None
+    new_line, after = held
+    assert (after.stock, after.reserved, after.name) == (5, 5, p.name)
+    assert (new_line.quantity, new_line.reserved, new_line.unit_price) == (4, 4, Money("12.30"))
+    with new_uow() as uow:
+        assert uow.products.lock([p.id])[p.id].reserved == 5, "kept without commit()"
+        assert [ln.id for ln in uow.buckets.list_for(c.id)] == [new_line.id]
+        assert uow.buckets.list_for(c.id)[0].unit_price == Money("12.30")
+
+
+@pytest.mark.parametrize(
+    ("stock", "reserved", "active", "quantity"),
+    [(5, 2, True, 4), (5, 5, True, 1), (9, 0, False, 1)],
+    ids=["short", "all-held", "inactive"],
+)
+def test_no_line_is_held_when_the_units_are_not_there(
+    new_uow: Callable[[], Any], stock: int, reserved: int, active: bool, quantity: int
+) -> None:
+    c, p = customer(), product(stock=stock, reserved=reserved, active=active)
+    stored(new_uow, c, p)
+    with new_uow().single_change() as uow:
+        assert hold(uow, c, p, quantity) is None
+    with new_uow() as uow:
+        assert uow.products.lock([p.id])[p.id].reserved == reserved, "nothing reserved"
+        assert uow.buckets.list_for(c.id) == []
+
+
+def test_no_line_is_held_for_a_missing_product(new_uow: Callable[[], Any]) -> None:
+    c = customer()
+    stored(new_uow, c)
+    with new_uow().single_change() as uow:
+        assert hold(uow, c, product(stock=3), 1) is None
+
+
+def test_a_second_held_line_for_a_product_is_refused_and_reserves_nothing(
+    new_uow: Callable[[], Any],
+) -> None:
+    c, p = customer(), product(stock=10)
+    stored(new_uow, c, p)
+    with new_uow().single_change() as uow:
+        assert hold(uow, c, p, 2) is not None
+    with pytest.raises(ProductAlreadyInBucket), new_uow().single_change() as uow:
+        hold(uow, c, p, 3)
+    with new_uow() as uow:
+        assert uow.products.lock([p.id])[p.id].reserved == 2
+        assert [ln.quantity for ln in uow.buckets.list_for(c.id)] == [2]
+
+
+def test_a_pending_reply_sets_reference_and_next_action_of_an_open_payment(
+    new_uow: Callable[[], Any],
+) -> None:
+    c, p = customer(), product(stock=10)
+    o = order_for(c, p)
+    stored(new_uow, c, p, o)
+    pay = payment_for(o, "payu")
+    stored(new_uow, pay)
+    action = {"type": "redirect", "url": "https://pay.example/1"}
+    with new_uow().single_change() as uow:
+        noted = uow.payments.note_reply(pay.id, external_ref="PAYU-9", next_action=action)
+    assert noted is not None and (noted.external_ref, noted.next_action) == ("PAYU-9", action)
+    with new_uow().single_change() as uow:
+        again = uow.payments.note_reply(pay.id, external_ref="", next_action=None)
+    assert again.external_ref == "PAYU-9", "an empty reference keeps the stored one"
+    with new_uow() as uow:
+        kept = uow.payments.get(pay.id)
+        assert (kept.external_ref, kept.next_action, kept.status) == (
+            "PAYU-9", None, PaymentStatus.PENDING,
+        )  # fmt: skip
+        assert uow.payments.note_reply(_id(), external_ref="x", next_action=None) is None
+
+
+def test_a_pending_reply_leaves_a_settled_payments_next_action_alone(
+    new_uow: Callable[[], Any],
+) -> None:
+    c, p = customer(), product(stock=10)
+    o = order_for(c, p)
+    stored(new_uow, c, p, o)
+    pay = payment_for(o, "payu")
+    pay.move_to(PaymentStatus.SUCCEEDED, at=NOW, source=ChangeSource.PROVIDER)
+    stored(new_uow, pay)
+    with new_uow().single_change() as uow:
+        noted = uow.payments.note_reply(
+            pay.id, external_ref="PAYU-late", next_action={"type": "redirect", "url": "u"}
+        )
+    assert (noted.status, noted.next_action, noted.external_ref) == (
+        PaymentStatus.SUCCEEDED, None, "PAYU-late",
+    )  # fmt: skip

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import Any
 
 import attrs
 
@@ -132,6 +133,31 @@ class InMemoryBucketRepository:
             raise ProductAlreadyInBucket()
         self._t.lines[line.id] = line
 
+    def hold_new_line(
+        self,
+        *,
+        line_id: BucketLineId,
+        customer_id: CustomerId,
+        product_id: ProductId,
+        quantity: int,
+        until: datetime,
+    ) -> tuple[BucketLine, Product] | None:
+        product = self._t.products.get(product_id)
+        if product is None or not product.active or product.available < quantity:
+            return None
+        line = BucketLine(
+            id=line_id,
+            customer_id=customer_id,
+            product_id=product_id,
+            quantity=quantity,
+            unit_price=product.price,
+            reserved=quantity,
+            reserved_until=until,
+        )
+        self.add(line)
+        product.reserve(quantity)
+        return line, product
+
     def get(
         self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
     ) -> BucketLine | None:
@@ -243,6 +269,17 @@ class InMemoryPaymentRepository:
     def save(self, payment: Payment) -> None:
         self._t.payments[payment.id] = payment
 
+    def note_reply(
+        self, payment_id: PaymentId, *, external_ref: str, next_action: dict[str, Any] | None
+    ) -> Payment | None:
+        payment = self._t.payments.get(payment_id)
+        if payment is not None:
+            if external_ref:
+                payment.external_ref = external_ref
+            if payment.is_open:
+                payment.next_action = next_action
+        return payment
+
 
 class InMemoryUnitOfWork:
     """A transaction over an InMemoryStore: changes are kept only on ``commit()``."""
@@ -250,6 +287,7 @@ class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore):
         self._store = store
         self.committed = False
+        self._keep_on_exit = False
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self._store.lock.acquire()
@@ -268,8 +306,9 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        keep, self._keep_on_exit = self._keep_on_exit, False
         try:
-            if self.committed and exc_type is None:
+            if (self.committed or keep) and exc_type is None:
                 # the store keeps its own copy: objects the caller still holds cannot alter it
                 self._store.tables = copy.deepcopy(self._work)
         finally:
@@ -278,6 +317,10 @@ class InMemoryUnitOfWork:
 
     def commit(self) -> None:
         self.committed = True
+
+    def single_change(self) -> InMemoryUnitOfWork:
+        self._keep_on_exit = True  # the one call is kept as the database keeps a statement
+        return self
 
     def read_only(self) -> InMemoryUnitOfWork:
         return self  # reads from the same snapshot; nothing is kept without commit

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -20,7 +22,9 @@ from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer
 from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
 from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
+from shop_domain.money import Money
 from shop_domain.order import Order, OrderStatus
+from shop_domain.payment import OPEN as OPEN_STATUSES
 from shop_domain.payment import Payment
 from shop_domain.product import Product
 
@@ -245,6 +249,71 @@ class DjangoBucketRepository:
         except IntegrityError:
             raise ProductAlreadyInBucket() from None
 
+    def hold_new_line(
+        self,
+        *,
+        line_id: BucketLineId,
+        customer_id: CustomerId,
+        product_id: ProductId,
+        quantity: int,
+        until: datetime,
+    ) -> tuple[BucketLine, Product] | None:
+        line = BucketLine(
+            id=line_id,
+            customer_id=customer_id,
+            product_id=product_id,
+            quantity=quantity,
+            unit_price=Money(0, self._currency),  # the product's price, below
+            reserved=quantity,
+            reserved_until=until,
+        )
+        if connection.vendor != "postgresql":
+            return self._hold_new_line_locked(line)
+        values = mappers.line_fields(line)
+        columns, params = _prep(m.BucketLine, values)
+        params[columns.index("unit_price")] = None  # taken from the product row below
+        sql = (
+            # One statement, atomic by itself: the product row is locked by the UPDATE
+            # only while the statement runs; no line unless the units were reserved.
+            f"WITH p AS (UPDATE {m.Product._meta.db_table} SET reserved = reserved + %s "
+            "WHERE id = %s AND active AND stock - reserved >= %s RETURNING *), "
+            f"line AS (INSERT INTO {m.BucketLine._meta.db_table} ({', '.join(columns)}) "
+            f"SELECT {', '.join('p.price' if c == 'unit_price' else '%s' for c in columns)} "
+            "FROM p RETURNING 1) "
+            "SELECT p.* FROM p, line"
+        )
+        fixed = [p for c, p in zip(columns, params, strict=True) if c != "unit_price"]
+        # Inside a caller's transaction (tests run in one), a savepoint keeps a duplicate
+        # from aborting it; on its own the statement needs none.
+        guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        try:
+            with guard, connection.cursor() as cursor:
+                cursor.execute(sql, [quantity, _db(product_id), quantity, *fixed])
+                row = cursor.fetchone()
+                names = [d[0] for d in cursor.description]
+        except IntegrityError:
+            raise ProductAlreadyInBucket() from None
+        if row is None:
+            return None
+        product = mappers.product_from_row(
+            SimpleNamespace(**dict(zip(names, row, strict=True))), self._currency
+        )
+        line.unit_price = product.price
+        return line, product
+
+    def _hold_new_line_locked(self, line: BucketLine) -> tuple[BucketLine, Product] | None:
+        """The same in a short transaction of its own (SQLite has no writing CTEs)."""
+        products = DjangoProductRepository(self._currency)
+        with transaction.atomic():
+            product = products.lock([line.product_id]).get(line.product_id)
+            if product is None or not product.active or product.available < line.quantity:
+                return None
+            product.reserve(line.quantity)
+            line.unit_price = product.price
+            self.add(line)
+            products.save_stock([product])
+        return line, product
+
     def get(
         self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
     ) -> BucketLine | None:
@@ -439,3 +508,22 @@ class DjangoPaymentRepository:
             next_action=payment.next_action,
         )
         self._write_history(payment)
+
+    def note_reply(
+        self, payment_id: PaymentId, *, external_ref: str, next_action: dict[str, Any] | None
+    ) -> Payment | None:
+        action = m.Payment._meta.get_field("next_action").get_db_prep_save(next_action, connection)
+        open_now = sorted(status.value for status in OPEN_STATUSES)
+        marks = ", ".join(["%s"] * len(open_now))
+        sets = [f"next_action = CASE WHEN status IN ({marks}) THEN %s ELSE next_action END"]
+        params = [*open_now, action]
+        if external_ref:
+            sets, params = [*sets, "external_ref = %s"], [*params, external_ref]
+        rows = list(
+            m.Payment.objects.raw(
+                f"UPDATE {m.Payment._meta.db_table} SET {', '.join(sets)} WHERE id = %s "
+                "RETURNING *",
+                [*params, _db(payment_id)],
+            )
+        )
+        return mappers.payment_from_row(rows[0]) if rows else None

@@ -26,18 +26,24 @@ class DjangoUnitOfWork:
         self._atomic: transaction.Atomic | None = None
         self._committed = False
         self._read_only = False
+        self._single = False
         self._open = False
 
     def read_only(self) -> DjangoUnitOfWork:
         self._read_only = True
         return self
 
+    def single_change(self) -> DjangoUnitOfWork:
+        self._single = True
+        return self
+
     def __enter__(self) -> DjangoUnitOfWork:
         if self._open:
             raise RuntimeError("a DjangoUnitOfWork is not re-entrant; make a new one")
         self._open, self._committed = True, False
-        if not self._read_only:
-            # Reads alone need no BEGIN/ROLLBACK round trips; writes and locks do.
+        if not (self._read_only or self._single):
+            # Reads alone need no BEGIN/ROLLBACK round trips, and a single atomic
+            # statement is its own transaction; other writes and locks need one.
             self._atomic = transaction.atomic()
             self._atomic.__enter__()
         return self
@@ -49,7 +55,7 @@ class DjangoUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         atomic, self._atomic = self._atomic, None
-        self._open, self._read_only = False, False
+        self._open, self._read_only, self._single = False, False, False
         if atomic is None:
             return
         if exc_type is None and not self._committed:

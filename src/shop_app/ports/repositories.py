@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -76,6 +76,23 @@ class BucketRepository(Protocol):
     """Bucket lines, always scoped to their customer."""
 
     def add(self, line: BucketLine) -> None: ...
+
+    def hold_new_line(
+        self,
+        *,
+        line_id: BucketLineId,
+        customer_id: CustomerId,
+        product_id: ProductId,
+        quantity: int,
+        until: datetime,
+    ) -> tuple[BucketLine, Product] | None:
+        """Add a line holding ``quantity`` units of the product until ``until``, at the
+        product's current price, and reserve those units on the product: both or neither,
+        atomic on its own. Only if the product is active and has that many available
+        right now; otherwise nothing changes and the answer is None (the caller finds out
+        why under a lock). A second line for the product raises ProductAlreadyInBucket.
+        Returns the new line and the product as it is after the reservation."""
+        ...
 
     def get(
         self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
@@ -147,4 +164,13 @@ class PaymentRepository(Protocol):
 
     def save(self, payment: Payment) -> None:
         """Persist status, reference and next action, and append new history entries."""
+        ...
+
+    def note_reply(
+        self, payment_id: PaymentId, *, external_ref: str, next_action: dict[str, Any] | None
+    ) -> Payment | None:
+        """A provider's "still pending" reply, atomic on its own: a non-empty reference
+        replaces the stored one, and the next action is stored only while the payment
+        is open (a notification may have settled it meanwhile). Its status and history
+        do not change. Returns the payment as stored, or None if there is none."""
         ...

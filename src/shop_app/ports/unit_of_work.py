@@ -36,6 +36,13 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
+    def single_change(self) -> UnitOfWork:
+        """The same, for a use case whose whole change is one repository call documented
+        as atomic on its own: no transaction is opened around it (no BEGIN/COMMIT round
+        trips), and what that call did is kept when the block ends without an exception.
+        Never for two changes: they would not be kept or rolled back together."""
+        ...
+
     def read_only(self) -> UnitOfWork:
         """The same, for a use case that only reads: no transaction is opened (each
         query sees committed data on its own), and nothing can be locked or committed."""

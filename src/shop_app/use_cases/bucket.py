@@ -93,6 +93,20 @@ class AddToBucket:
     ) -> BucketLineView:
         if quantity < 1:
             raise ValidationFailed(details={"quantity": ["must be at least 1"]})
+        line_id = BucketLineId(self._ids.new_id())
+        # The usual case, in one atomic step: the product has the units, the line is new.
+        with self._uow.single_change() as uow:
+            held = uow.buckets.hold_new_line(
+                line_id=line_id,
+                customer_id=customer_id,
+                product_id=product_id,
+                quantity=quantity,
+                until=self._clock.now() + self._settings.reservation_ttl,
+            )
+        if held is not None:
+            line, product = held
+            return BucketLineView.of(line, product.name)
+        # Otherwise, under the product's lock: reclaim lapsed holds, or say what is wrong.
         with self._uow as uow:
             # A second line for the product is refused by the repository (a unique
             # key in the database), which rolls the whole change back.
@@ -102,7 +116,7 @@ class AddToBucket:
             _reserve(uow, product, quantity, self._clock)
             now = self._clock.now()
             line = BucketLine(
-                id=BucketLineId(self._ids.new_id()),
+                id=line_id,
                 customer_id=customer_id,
                 product_id=product_id,
                 quantity=quantity,

@@ -175,16 +175,12 @@ class StartPayment:
 
     def _note_pending(self, payment_id: PaymentId, result: GatewayResult) -> PaymentView:
         """The usual answer (still pending): only the reference and the next action
-        change, so only the payment row is locked and written."""
-        with self._uow as uow:
-            payment = uow.payments.get(payment_id, for_update=True)
-            assert payment is not None
-            if result.external_ref:
-                payment.external_ref = result.external_ref
-            if payment.is_open:  # a notification may have settled it meanwhile
-                payment.next_action = result.next_action
-            uow.payments.save(payment)
-            uow.commit()
+        change, in one atomic write of the payment row."""
+        with self._uow.single_change() as uow:
+            payment = uow.payments.note_reply(
+                payment_id, external_ref=result.external_ref, next_action=result.next_action
+            )
+        assert payment is not None
         return PaymentView.of(payment)
 
 
