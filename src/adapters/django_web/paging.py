@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,9 +20,19 @@ class PageQuery(serializers.Serializer):
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=20)
 
 
+@functools.cache
+def _shape(serializer: type[serializers.Serializer]) -> tuple[frozenset[str], dict[str, Any]]:
+    """The parameters a query serializer knows, and what it answers to an empty query."""
+    empty = serializer(data={})
+    empty.is_valid(raise_exception=True)
+    return frozenset(serializer().fields), dict(empty.validated_data)
+
+
 def query(request: Request, serializer: type[serializers.Serializer] = PageQuery) -> dict[str, Any]:
     """Validate the query string: unknown parameters are refused, not ignored."""
-    allowed = set(serializer().fields)
+    allowed, defaults = _shape(serializer)
+    if not request.query_params:
+        return dict(defaults)  # the usual request: nothing to check
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         raise ValidationFailed(details={name: ["unknown query parameter"] for name in unknown})
