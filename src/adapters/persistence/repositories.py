@@ -64,30 +64,52 @@ def _prep(model: type[Any], values: dict[str, Any]) -> tuple[list[str], list[Any
     return columns, params
 
 
-def _insert(model: type[Any], rows: list[dict[str, Any]]) -> None:
+Statement = tuple[str, list[Any]]
+
+
+def _insert_sql(model: type[Any], rows: list[dict[str, Any]]) -> Statement:
     """INSERT these rows in one statement (every row has the same keys)."""
-    if not rows:
-        return
     prepared = [_prep(model, row) for row in rows]
     columns = prepared[0][0]
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
-            f"VALUES {', '.join([one] * len(rows))}",
-            [param for _, params in prepared for param in params],
+    return (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+        f"VALUES {', '.join([one] * len(rows))}",
+        [param for _, params in prepared for param in params],
+    )
+
+
+def _update_sql(model: type[Any], pk: Any, **values: Any) -> Statement:
+    """UPDATE one row by primary key."""
+    columns, params = _prep(model, values)
+    return (
+        f"UPDATE {model._meta.db_table} SET {', '.join(c + ' = %s' for c in columns)} "
+        "WHERE id = %s",
+        [*params, _db(pk)],
+    )
+
+
+def _execute(*statements: Statement) -> None:
+    """Run these writes; on PostgreSQL as one statement (all but the last in WITH
+    clauses), one round trip however many. Foreign keys are checked at its end, so a
+    row and the rows that refer to it may go in together."""
+    if len(statements) > 1 and connection.vendor == "postgresql":
+        heads = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(statements[:-1]))
+        statements = (
+            (f"WITH {heads} {statements[-1][0]}", [p for _, ps in statements for p in ps]),
         )
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+def _insert(model: type[Any], rows: list[dict[str, Any]]) -> None:
+    if rows:
+        _execute(_insert_sql(model, rows))
 
 
 def _update(model: type[Any], pk: Any, **values: Any) -> None:
-    """UPDATE one row by primary key."""
-    columns, params = _prep(model, values)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {model._meta.db_table} SET {', '.join(c + ' = %s' for c in columns)} "
-            "WHERE id = %s",
-            [*params, _db(pk)],
-        )
+    _execute(_update_sql(model, pk, **values))
 
 
 def _page_with_count(q: Any, page: PageRequest) -> tuple[list[Any], int]:
@@ -371,10 +393,11 @@ class DjangoBucketRepository:
         return self._entity(row) if row else None
 
     def list_for(self, customer_id: CustomerId, *, for_update: bool = False) -> list[BucketLine]:
-        q = m.BucketLine.objects.filter(customer_id=customer_id).order_by("created_at", "id")
-        if for_update:
-            q = q.select_for_update(no_key=_no_key())
-        return [self._entity(r) for r in q]
+        rows = _raw(
+            m.BucketLine, "customer_id = %s", [_db(customer_id)], tail="ORDER BY created_at, id",
+            lock=for_update,
+        )  # fmt: skip
+        return [self._entity(r) for r in rows]
 
     def save(self, lines: Iterable[BucketLine]) -> None:
         rows = [mappers.line_row(line) for line in lines]
@@ -386,7 +409,10 @@ class DjangoBucketRepository:
             m.BucketLine.objects.bulk_update(rows, fields)
 
     def remove(self, line_ids: Iterable[BucketLineId]) -> None:
-        m.BucketLine.objects.filter(pk__in=list(line_ids)).delete()
+        ids = [_db(i) for i in line_ids]
+        if ids:
+            marks = ", ".join(["%s"] * len(ids))
+            _execute((f"DELETE FROM {m.BucketLine._meta.db_table} WHERE id IN ({marks})", ids))
 
     def lapsed(
         self, now: datetime, limit: int, product_ids: Iterable[ProductId] | None = None
@@ -402,37 +428,30 @@ class DjangoBucketRepository:
 
 class DjangoOrderRepository:
     def add(self, order: Order) -> None:
-        _insert(
-            m.Order,
-            [
-                {
-                    "id": order.id,
-                    "customer": order.customer_id,
-                    "status": order.status.value,
-                    "payment_method": order.payment_method.value,
-                    "total": order.total.amount,
-                    "currency": order.total.currency,
-                    "created_at": order.created_at,
-                    "paid_at": order.paid_at,
-                    "paid_by": order.paid_by,
-                }
-            ],
-        )
-        _insert(
-            m.OrderLine,
-            [
-                {
-                    "id": ln.id,
-                    "order": order.id,
-                    "product": ln.product_id,
-                    "product_name": ln.product_name,
-                    "quantity": ln.quantity,
-                    "unit_price": ln.unit_price.amount,
-                    "position": i,
-                }
-                for i, ln in enumerate(order.lines)
-            ],
-        )
+        row = {
+            "id": order.id,
+            "customer": order.customer_id,
+            "status": order.status.value,
+            "payment_method": order.payment_method.value,
+            "total": order.total.amount,
+            "currency": order.total.currency,
+            "created_at": order.created_at,
+            "paid_at": order.paid_at,
+            "paid_by": order.paid_by,
+        }
+        lines = [
+            {
+                "id": ln.id,
+                "order": order.id,
+                "product": ln.product_id,
+                "product_name": ln.product_name,
+                "quantity": ln.quantity,
+                "unit_price": ln.unit_price.amount,
+                "position": i,
+            }
+            for i, ln in enumerate(order.lines)
+        ]
+        _execute(_insert_sql(m.Order, [row]), *([_insert_sql(m.OrderLine, lines)] if lines else []))
 
     def get(
         self,
@@ -494,7 +513,7 @@ class DjangoOrderRepository:
 
 class DjangoPaymentRepository:
     def add(self, payment: Payment) -> None:
-        _insert(
+        row = _insert_sql(
             m.Payment,
             [
                 {
@@ -513,12 +532,15 @@ class DjangoPaymentRepository:
                 }
             ],
         )
-        self._write_history(payment)
+        _execute(row, *self._history(payment))
 
-    def _write_history(self, payment: Payment) -> None:
-        if payment.history:
-            _insert(m.PaymentEvent, mappers.event_fields(payment, payment.history))
-            payment.history.clear()  # written: the next save appends only what is new
+    def _history(self, payment: Payment) -> list[Statement]:
+        """The INSERT of the history entries not written yet (they count as written)."""
+        if not payment.history:
+            return []
+        events = _insert_sql(m.PaymentEvent, mappers.event_fields(payment, payment.history))
+        payment.history.clear()  # the next save appends only what is new
+        return [events]
 
     def get(self, payment_id: PaymentId, *, for_update: bool = False) -> Payment | None:
         rows = _raw(m.Payment, "id = %s", [_db(payment_id)], lock=for_update)
@@ -543,14 +565,14 @@ class DjangoPaymentRepository:
         return mappers.payment_from_row(rows[0]) if rows else None
 
     def save(self, payment: Payment) -> None:
-        _update(
+        row = _update_sql(
             m.Payment,
             payment.id,
             status=payment.status.value,
             external_ref=payment.external_ref,
             next_action=payment.next_action,
         )
-        self._write_history(payment)
+        _execute(row, *self._history(payment))
 
     def note_reply(
         self, payment_id: PaymentId, *, external_ref: str, next_action: dict[str, Any] | None
