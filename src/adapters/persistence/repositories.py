@@ -10,7 +10,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Count, Q, Window
 
 from adapters.persistence import mappers
@@ -26,7 +26,7 @@ from shop_domain.money import Money
 from shop_domain.order import Order, OrderStatus
 from shop_domain.payment import OPEN as OPEN_STATUSES
 from shop_domain.payment import Payment
-from shop_domain.product import Product, ProductStatus
+from shop_domain.product import Product
 
 _PRODUCT_ORDERING = {"name": "name", "-name": "-name", "price": "price", "-price": "-price"}
 
@@ -42,17 +42,48 @@ def _lock_clause() -> str:
     return "FOR NO KEY UPDATE" if _no_key() else "FOR UPDATE"
 
 
+def _readers(model: type[Any]) -> list[tuple[str, list[Any], Any]]:
+    """Per column of ``model``: its attribute name and Django's converters from the
+    database's value (decimals, UUIDs and datetimes on SQLite, JSON everywhere)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own, not the shared proxy
+    cache = wrapper.__dict__.setdefault("_shop_readers", {})
+    readers = cache.get(model)
+    if readers is None:
+        readers = cache[model] = []
+        for field in model._meta.concrete_fields:
+            column = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            readers.append((field.attname, found, column))
+    return readers
+
+
+def _columns(model: type[Any], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + field.column for field in model._meta.concrete_fields)
+
+
+def _read(model: type[Any], values: Iterable[Any]) -> SimpleNamespace:
+    """A row as an object with the model's attribute names, converted as Django would,
+    without a model instance (its init and signals cost more than the query here)."""
+    row = {}
+    for (name, converters, column), value in zip(_readers(model), values, strict=False):
+        for convert in converters:
+            value = convert(value, column, connection)
+        row[name] = value
+    return SimpleNamespace(**row)
+
+
 def _raw(
     model: type[Any], where: str, params: list[Any], *, tail: str = "", lock: bool = False
 ) -> list[Any]:
-    """Rows of ``model`` by a hand-written WHERE clause. The hot, locked reads skip the
-    ORM's query compiler (most of their cost); Django still converts every column.
-    ``params`` are already in database form (see ``_db``)."""
-    table = model._meta.db_table
-    sql = f"SELECT * FROM {table} WHERE {where} {tail}"
+    """Rows of ``model`` by a hand-written WHERE clause (the hot, locked reads skip the
+    ORM's query compiler). ``params`` are already in database form (see ``_db``)."""
+    sql = f"SELECT {_columns(model)} FROM {model._meta.db_table} WHERE {where} {tail}"
     if lock and connection.features.has_select_for_update:
         sql += f" {_lock_clause()}"
-    return list(model.objects.raw(sql, params))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_read(model, row) for row in cursor.fetchall()]
 
 
 def _prep(model: type[Any], values: dict[str, Any]) -> tuple[list[str], list[Any]]:
@@ -119,22 +150,6 @@ def _page_with_count(q: Any, page: PageRequest) -> tuple[list[Any], int]:
     if rows:
         return rows, rows[0]._total
     return rows, (0 if page.offset == 0 else q.count())
-
-
-_ORDER_FIELDS = (
-    "customer_id", "status", "payment_method", "total", "currency",
-    "created_at", "paid_at", "paid_by",
-)  # fmt: skip
-
-
-def _from_db(model: type[Any], name: str, value: Any) -> Any:
-    """A joined column converted as Django converts its own (decimals and datetimes on
-    SQLite, say)."""
-    field = model._meta.get_field(name.removesuffix("_id"))
-    column = field.get_col(model._meta.db_table)
-    for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-        value = convert(value, column, connection)
-    return value
 
 
 def _db(value: Any) -> Any:
@@ -261,7 +276,7 @@ class DjangoProductRepository:
         order = f"{field.lstrip('-')} {'DESC' if field.startswith('-') else 'ASC'}, id ASC"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {_PRODUCT_COLUMNS}, COUNT(*) OVER () FROM {m.Product._meta.db_table} "
+                f"SELECT {_columns(m.Product)}, COUNT(*) OVER () FROM {m.Product._meta.db_table} "
                 f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s OFFSET %s",
                 [*params, page.size, page.offset],
             )
@@ -277,26 +292,7 @@ class DjangoProductRepository:
                     params,
                 )
                 count = cursor.fetchone()[0]
-        return Page([self._from_values(row) for row in rows], count)
-
-    def _from_values(self, row: tuple[Any, ...]) -> Product:
-        pid, name, description, price, product_type, status, active, stock, reserved = row[:9]
-        if connection.vendor != "postgresql":  # SQLite: hex ids, numbers for decimals
-            pid, price = _from_db(m.Product, "id", pid), _from_db(m.Product, "price", price)
-        return Product(
-            id=ProductId(pid),
-            name=name,
-            description=description,
-            price=Money(price, self._currency),
-            product_type=product_type,
-            status=ProductStatus(status),
-            active=bool(active),
-            stock=stock,
-            reserved=reserved,
-        )
-
-
-_PRODUCT_COLUMNS = "id, name, description, price, product_type, status, active, stock, reserved"
+        return Page([self._entity(_read(m.Product, row)) for row in rows], count)
 
 
 class DjangoBucketRepository:
@@ -465,23 +461,21 @@ class DjangoOrderRepository:
         where, params = "l.order_id = %s", [_db(order_id)]
         if customer_id is not None:
             where, params = where + " AND o.customer_id = %s", [*params, _db(customer_id)]
-        columns = ", ".join(
-            f"o.{m.Order._meta.get_field(f).column} AS o_{f}" for f in _ORDER_FIELDS
-        )
         sql = (
-            f"SELECT l.*, {columns} FROM {m.OrderLine._meta.db_table} l "
+            f"SELECT {_columns(m.OrderLine, 'l')}, {_columns(m.Order, 'o')} "
+            f"FROM {m.OrderLine._meta.db_table} l "
             f"JOIN {m.Order._meta.db_table} o ON o.id = l.order_id WHERE {where} ORDER BY l.position"
         )
         if for_update and connection.features.has_select_for_update:
             sql += f" {_lock_clause()} OF o"
-        lines = list(m.OrderLine.objects.raw(sql, params))
-        if not lines:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not rows:
             return None
-        first = lines[0]
-        order = m.Order(
-            id=order_id,
-            **{f: _from_db(m.Order, f, getattr(first, f"o_{f}")) for f in _ORDER_FIELDS},
-        )
+        split = len(m.OrderLine._meta.concrete_fields)
+        lines = [_read(m.OrderLine, row[:split]) for row in rows]
+        order = _read(m.Order, rows[0][split:])
         return mappers.order_from_row(order, lines)
 
     def save(self, order: Order) -> None:
@@ -584,11 +578,11 @@ class DjangoPaymentRepository:
         params = [*open_now, action]
         if external_ref:
             sets, params = [*sets, "external_ref = %s"], [*params, external_ref]
-        rows = list(
-            m.Payment.objects.raw(
+        with connection.cursor() as cursor:
+            cursor.execute(
                 f"UPDATE {m.Payment._meta.db_table} SET {', '.join(sets)} WHERE id = %s "
-                "RETURNING *",
+                f"RETURNING {_columns(m.Payment)}",
                 [*params, _db(payment_id)],
             )
-        )
-        return mappers.payment_from_row(rows[0]) if rows else None
+            row = cursor.fetchone()
+        return mappers.payment_from_row(_read(m.Payment, row)) if row else None
