@@ -6,8 +6,11 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
 
 from adapters.django_web.errors import json_error
 from shop_domain import errors as e
@@ -38,3 +41,17 @@ class JsonErrorsMiddleware:
             return json_error(e.InternalError("database unavailable"))
         log.exception("unexpected error", exc_info=exception)
         return json_error(e.InternalError())
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's messages (the admin's notices), with the storage made only when a view
+    uses it: building it for every API request cost more than some whole views."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response  # never used: nothing to store
+        return super().process_response(request, response)
