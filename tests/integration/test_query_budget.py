@@ -30,15 +30,16 @@ BUDGET = {
     "POST /api/orders/<id>/payment/confirm": 7,
     "POST /api/orders/<id>/set_canceled": 10,
 }
-# PostgreSQL reserves and adds a bucket line in one statement (SQLite: lock, insert,
-# update), and writes a row with the rows that refer to it in one (an order and its lines,
-# a payment and its history).
+# On PostgreSQL a bucket line is reserved and added in one statement (SQLite: lock,
+# insert, update), and a unit of work sends the writes that end it as one statement
+# (adapters/persistence/write_behind.py).
 ON_POSTGRES = {
     "POST /api/bucket": 3,
-    "POST /api/orders": 7,
-    "POST /api/orders/<id>/payment": 6,
-    "POST /api/orders/<id>/payment/confirm": 6,
-    "POST /api/orders/<id>/set_canceled": 8,
+    "DELETE /api/bucket/<id>": 5,
+    "POST /api/orders": 5,
+    "POST /api/orders/<id>/payment": 5,
+    "POST /api/orders/<id>/payment/confirm": 5,
+    "POST /api/orders/<id>/set_canceled": 6,
 }
 
 

@@ -13,9 +13,10 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Count, Q, Window
 
-from adapters.persistence import mappers
+from adapters.persistence import mappers, write_behind
 from adapters.persistence import models as m
 from adapters.persistence.auth_backend import forget_user
+from adapters.persistence.write_behind import Row, Statement
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_domain.bucket import BucketLine
@@ -95,9 +96,6 @@ def _prep(model: type[Any], values: dict[str, Any]) -> tuple[list[str], list[Any
     return columns, params
 
 
-Statement = tuple[str, list[Any]]
-
-
 def _insert_sql(model: type[Any], rows: list[dict[str, Any]]) -> Statement:
     """INSERT these rows in one statement (every row has the same keys)."""
     prepared = [_prep(model, row) for row in rows]
@@ -120,27 +118,33 @@ def _update_sql(model: type[Any], pk: Any, **values: Any) -> Statement:
     )
 
 
-def _execute(*statements: Statement) -> None:
-    """Run these writes; on PostgreSQL as one statement (all but the last in WITH
-    clauses), one round trip however many. Foreign keys are checked at its end, so a
-    row and the rows that refer to it may go in together."""
-    if len(statements) > 1 and connection.vendor == "postgresql":
-        heads = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(statements[:-1]))
-        statements = (
-            (f"WITH {heads} {statements[-1][0]}", [p for _, ps in statements for p in ps]),
-        )
+def _execute(*statements: Statement, rows: Iterable[Row] = (), now: bool = False) -> None:
+    """Run these writes, which change ``rows``: held back by an open unit of work (see
+    write_behind) unless ``now`` (when the caller needs the database's verdict at once),
+    and on PostgreSQL sent as one statement, however many."""
+    writes = None if now else write_behind.current()
+    if writes is not None:
+        writes.hold(statements, set(rows))
+        return
+    if connection.vendor == "postgresql":
+        statements = (write_behind.combined(list(statements)),)
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
 
 
-def _insert(model: type[Any], rows: list[dict[str, Any]]) -> None:
+def _rows(model: type[Any], ids: Iterable[Any]) -> set[Row]:
+    return {(model._meta.db_table, str(i)) for i in ids}
+
+
+def _insert(model: type[Any], rows: list[dict[str, Any]], *, now: bool = False) -> None:
     if rows:
-        _execute(_insert_sql(model, rows))
+        ids = [row["id"] for row in rows if "id" in row]
+        _execute(_insert_sql(model, rows), rows=_rows(model, ids), now=now)
 
 
 def _update(model: type[Any], pk: Any, **values: Any) -> None:
-    _execute(_update_sql(model, pk, **values))
+    _execute(_update_sql(model, pk, **values), rows=_rows(model, [pk]))
 
 
 def _page_with_count(q: Any, page: PageRequest) -> tuple[list[Any], int]:
@@ -234,8 +238,8 @@ class DjangoProductRepository:
             _update(m.Product, pid, stock=stock, reserved=reserved)
         elif rows and connection.vendor == "postgresql":
             values = ", ".join(["(%s::uuid, %s, %s)"] * len(rows))
-            with connection.cursor() as cursor:
-                cursor.execute(
+            _execute(
+                (
                     f"UPDATE {m.Product._meta.db_table} AS p "
                     "SET stock = v.stock, reserved = v.reserved "
                     f"FROM (VALUES {values}) AS v(id, stock, reserved) WHERE p.id = v.id",
@@ -244,7 +248,9 @@ class DjangoProductRepository:
                         for pid, stock, reserved in rows
                         for value in (str(pid), stock, reserved)
                     ],
-                )
+                ),
+                rows=_rows(m.Product, [pid for pid, _, _ in rows]),
+            )
         elif rows:
             m.Product.objects.bulk_update(
                 [
@@ -306,7 +312,7 @@ class DjangoBucketRepository:
         # No savepoint: a duplicate aborts the whole unit of work, which is what the
         # use case wants (nothing it did before may stay), and saves two statements.
         try:
-            _insert(m.BucketLine, [mappers.line_fields(line)])
+            _insert(m.BucketLine, [mappers.line_fields(line)], now=True)
         except IntegrityError:
             raise ProductAlreadyInBucket() from None
 
@@ -408,7 +414,10 @@ class DjangoBucketRepository:
         ids = [_db(i) for i in line_ids]
         if ids:
             marks = ", ".join(["%s"] * len(ids))
-            _execute((f"DELETE FROM {m.BucketLine._meta.db_table} WHERE id IN ({marks})", ids))
+            _execute(
+                (f"DELETE FROM {m.BucketLine._meta.db_table} WHERE id IN ({marks})", ids),
+                rows=_rows(m.BucketLine, ids),
+            )
 
     def lapsed(
         self, now: datetime, limit: int, product_ids: Iterable[ProductId] | None = None
@@ -447,7 +456,11 @@ class DjangoOrderRepository:
             }
             for i, ln in enumerate(order.lines)
         ]
-        _execute(_insert_sql(m.Order, [row]), *([_insert_sql(m.OrderLine, lines)] if lines else []))
+        _execute(
+            _insert_sql(m.Order, [row]),
+            *([_insert_sql(m.OrderLine, lines)] if lines else []),
+            rows=_rows(m.Order, [order.id]) | _rows(m.OrderLine, [ln["id"] for ln in lines]),
+        )
 
     def get(
         self,
@@ -526,7 +539,7 @@ class DjangoPaymentRepository:
                 }
             ],
         )
-        _execute(row, *self._history(payment))
+        _execute(row, *self._history(payment), rows=_rows(m.Payment, [payment.id]))
 
     def _history(self, payment: Payment) -> list[Statement]:
         """The INSERT of the history entries not written yet (they count as written)."""
@@ -566,7 +579,7 @@ class DjangoPaymentRepository:
             external_ref=payment.external_ref,
             next_action=payment.next_action,
         )
-        _execute(row, *self._history(payment))
+        _execute(row, *self._history(payment), rows=_rows(m.Payment, [payment.id]))
 
     def note_reply(
         self, payment_id: PaymentId, *, external_ref: str, next_action: dict[str, Any] | None

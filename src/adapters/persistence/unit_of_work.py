@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from django.db import transaction
+from django.db import connection, transaction
 
+from adapters.persistence import write_behind
 from adapters.persistence.repositories import (
     DjangoBucketRepository,
     DjangoCustomerRepository,
@@ -24,6 +25,8 @@ class DjangoUnitOfWork:
         self.orders = DjangoOrderRepository()
         self.payments = DjangoPaymentRepository()
         self._atomic: transaction.Atomic | None = None
+        self._writes: write_behind.WriteBehind | None = None
+        self._hook: object = None
         self._committed = False
         self._read_only = False
         self._single = False
@@ -46,6 +49,9 @@ class DjangoUnitOfWork:
             # statement is its own transaction; other writes and locks need one.
             self._atomic = transaction.atomic()
             self._atomic.__enter__()
+            if connection.vendor == "postgresql":
+                self._writes = write_behind.WriteBehind()
+                self._hook = write_behind.push(self._writes)
         return self
 
     def __exit__(
@@ -55,9 +61,19 @@ class DjangoUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         atomic, self._atomic = self._atomic, None
+        writes, self._writes = self._writes, None
         self._open, self._read_only, self._single = False, False, False
         if atomic is None:
             return
+        if writes is not None:
+            write_behind.pop(writes, self._hook)
+            if exc_type is None and self._committed:
+                try:
+                    writes.flush()  # the last writes, just before COMMIT
+                except BaseException as error:
+                    atomic.__exit__(type(error), error, error.__traceback__)
+                    raise
+            writes.discard()
         if exc_type is None and not self._committed:
             transaction.set_rollback(True)
         atomic.__exit__(exc_type, exc, tb)
