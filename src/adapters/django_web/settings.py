@@ -76,6 +76,9 @@ def _database(url: str) -> dict[str, object]:
         # Persistent connections; no health-check query before every request (a
         # connection the server dropped fails one request and is then replaced).
         db["CONN_MAX_AGE"] = 300
+        # Parameters travel apart from the SQL (no quoting in Python), and a statement a
+        # connection runs often is prepared once (psycopg's prepare_threshold).
+        db["OPTIONS"] = {**db.get("OPTIONS", {}), "server_side_binding": True}
     return db
 
 
