@@ -34,13 +34,14 @@ clean:
 
 # `make bench`: the shop's checkout flow under load beside the floor (bench/run.py,
 # docs/performance.md). Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth).
-# e.g. make bench CUSTOMERS=16 DURATION=20 WORKERS=2 THREADS=4 CONCURRENCY="1 4 8 16 32"
+# e.g. make bench CUSTOMERS=16 DURATION=20 WORKERS=2 THREADS=4 CONCURRENCY="1 4 8 16 32" ROUNDS=3
 CUSTOMERS ?= 16
 DURATION ?= 20
 WARMUP ?= 3
 WORKERS ?= 2
 THREADS ?= 4
 CONCURRENCY ?= 1 4 8 16 32
+ROUNDS ?= 3
 BENCH_STAMP := $(VENV)/.bench-stamp
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml
@@ -50,4 +51,4 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --customers $(CUSTOMERS) --duration $(DURATION) \
 		--warmup $(WARMUP) --workers $(WORKERS) --threads $(THREADS) \
-		--concurrency "$(CONCURRENCY)"
+		--concurrency "$(CONCURRENCY)" --rounds $(ROUNDS)

@@ -31,6 +31,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -362,15 +363,17 @@ class Bench:
     def plan(self) -> float:
         a = self.args
         phases = 2 * sum(self.phase_bound(c) for c in a.levels)
+        phases += 2 * (a.rounds - 1) * self.phase_bound(a.customers)
         starts = (2 + (0 if a.no_count else 2)) * START_TIMEOUT
         count = 0 if a.no_count else 2 * self.phase_bound(1)
         bound = phases + starts + count + 2 * 2 * HELPER_TIMEOUT
-        timed = 2 * len(a.levels) * (a.warmup + a.duration)
+        timed = 2 * (len(a.levels) + a.rounds - 1) * (a.warmup + a.duration)
         log(
             f"== make bench {self.stamp}: {os.cpu_count()} CPUs, {a.workers} workers x {a.threads} threads"
         )
         log(
-            f"   levels {a.levels} customers, floor and shop each: {2 * len(a.levels)} phases of "
+            f"   levels {a.levels} customers ({a.rounds} round(s) at {a.customers}), floor and "
+            f"shop each: {2 * (len(a.levels) + a.rounds - 1)} phases of "
             f"{a.warmup:g}s warm-up + {a.duration:g}s measured = {timed:.0f}s of load,"
         )
         log(
@@ -393,13 +396,19 @@ class Bench:
                 "shop": self.start_shop(a.workers, a.threads, ""),
                 "floor": self.start_floor(a.workers, a.threads, ""),
             }
-            n = 2 * len(a.levels)
+            n = 2 * (len(a.levels) + a.rounds - 1)
             i = 0
             for k, customers in enumerate(a.levels):
                 order = SYSTEMS if k % 2 == 0 else tuple(reversed(SYSTEMS))
                 for system in order:
                     i += 1
                     runs.append(self.flow_phase(system, srv[system], customers, i, n))
+            for r in range(1, a.rounds):  # more pairs at the headline level
+                order = tuple(reversed(SYSTEMS)) if r % 2 else SYSTEMS
+                for system in order:
+                    i += 1
+                    res = self.flow_phase(system, srv[system], a.customers, i, n)
+                    runs.append({**res, "round": r})
             self.stop_all()
             if not a.no_count:
                 counts = self.count_run()
@@ -462,6 +471,7 @@ class Bench:
             "threads": a.threads,
             "levels": a.levels,
             "headline_customers": a.customers,
+            "rounds": a.rounds,
             "duration_s": a.duration,
             "warmup_s": a.warmup,
             "products": a.products,
@@ -534,9 +544,27 @@ def ratio(a: Any, b: Any) -> str:
 def by_level(result: dict) -> dict[int, dict[str, dict]]:
     table: dict[int, dict[str, dict]] = {}
     for r in result["runs"]:
-        if "level" in r:
+        if "level" in r and not r.get("round"):
             table.setdefault(r["level"], {})[r["system"]] = r
     return table
+
+
+def rounds(result: dict) -> list[tuple[float | None, float | None]]:
+    """(floor, shop) flows/s of every pair at the headline level, the level's own first."""
+    level = result["meta"]["headline_customers"]
+    pairs: dict[int, dict[str, Any]] = {}
+    for r in result["runs"]:
+        if r.get("level") == level:
+            pairs.setdefault(r.get("round", 0), {})[r["system"]] = r.get("flows", {}).get("per_s")
+    return [(p.get("floor"), p.get("shop")) for _, p in sorted(pairs.items())]
+
+
+def median_ratio(result: dict) -> tuple[float, float, float] | None:
+    """Median, lowest and highest shop/floor ratio of the headline level's pairs."""
+    found = sorted(s / f for f, s in rounds(result) if f and s)
+    if not found:
+        return None
+    return statistics.median(found), found[0], found[-1]
 
 
 def markdown(result: dict) -> str:
@@ -574,6 +602,20 @@ def markdown(result: dict) -> str:
             f"| {fmt(fl.get('cpu', {}).get('machine_busy_pct'), 0)} "
             f"/ {fmt(sh.get('cpu', {}).get('machine_busy_pct'), 0)} |"
         )
+    pairs = rounds(result)
+    if len(pairs) > 1:
+        med, low, high = median_ratio(result) or (None, None, None)
+        out += [
+            "",
+            f"Rounds at {m['headline_customers']} customers (floor and shop in turn, who goes "
+            f"first alternating): median shop/floor **{fmt(med, 2)}** (lowest {fmt(low, 2)}, "
+            f"highest {fmt(high, 2)}).",
+            "",
+            "| round | floor flows/s | shop flows/s | shop/floor |",
+            "|---:|---:|---:|---:|",
+        ]
+        for n, (f, sh) in enumerate(pairs, 1):
+            out.append(f"| {n} | {fmt(f)} | {fmt(sh)} | {ratio(sh, f)} |")
     out += [
         "",
         "Per step, p50 / p95 / p99 in ms; the ratio is shop/floor at p99. The floor pays in one "
@@ -744,6 +786,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=20.0, help="measured seconds per phase")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per phase")
     p.add_argument("--grace", type=float, default=5.0, help="max wait for in-flight flows")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="floor/shop pairs at the headline level (alternating who goes first); the "
+        "median of their ratios is reported, which the machine's noise moves less",
+    )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (both systems)")
     p.add_argument("--threads", type=int, default=4, help="threads per worker (1: sync workers)")
     p.add_argument("--products", type=int, default=24, help="shop benchmark catalog size (>= 20)")
