@@ -292,3 +292,19 @@ def test_browsing_needs_no_login_and_is_the_same_for_customers(
         anon.get(f"/api/products/{product}").json()
         == customer.get(f"/api/products/{product}").json()
     )
+
+
+def test_page_links_keep_the_query_as_asked_with_only_the_page_changed(
+    anon: Api, make_product: Any
+) -> None:
+    for i in range(7):
+        make_product(name=f"lamp {i}")
+    middle = anon.get("/api/products?name=lamp+&page=2&page_size=2&ordering=-name").json()
+    assert middle["next"] == (
+        "http://testserver/api/products?name=lamp+&page=3&page_size=2&ordering=-name"
+    )
+    assert middle["previous"] == (
+        "http://testserver/api/products?name=lamp+&page=1&page_size=2&ordering=-name"
+    )
+    first = anon.get("/api/products?page_size=3").json()
+    assert first["next"] == "http://testserver/api/products?page_size=3&page=2"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -45,6 +46,19 @@ def page_request(params: dict[str, Any]) -> PageRequest:
     return PageRequest(page=params.get("page", 1), size=params.get("page_size", 20))
 
 
+def _pairs(request: Request) -> list[tuple[str, str]]:
+    seen: set[str] = set()
+    pairs = []
+    for key, values in request.query_params.lists():
+        if key == "page":  # one page, at the place of the first
+            if key in seen:
+                continue
+            values = values[:1]
+        seen.add(key)
+        pairs += [(key, value) for value in values]
+    return pairs
+
+
 def envelope(
     request: Request,
     page: Page[Any],
@@ -52,10 +66,14 @@ def envelope(
     render: Callable[[Any], dict[str, Any]],
     **extra: Any,
 ) -> dict[str, Any]:
+    base = request.build_absolute_uri(request.path)
+
     def link(number: int) -> str:
-        params = request.query_params.copy()
-        params["page"] = str(number)
-        return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        # The query as asked, with its page changed in place (or added at the end).
+        params = [(k, str(number) if k == "page" else v) for k, v in _pairs(request)]
+        if "page" not in request.query_params:
+            params.append(("page", str(number)))
+        return f"{base}?{urlencode(params)}"
 
     last = max(1, -(-page.count // asked.size))
     items: Iterable[Any] = page.items

@@ -63,15 +63,22 @@ def _columns(model: type[Any], alias: str = "") -> str:
     return ", ".join(prefix + field.column for field in model._meta.concrete_fields)
 
 
+def _read_all(model: type[Any], rows: Iterable[Iterable[Any]]) -> list[SimpleNamespace]:
+    """Rows as objects with the model's attribute names, converted as Django would,
+    without model instances (their init and signals cost more than the query here)."""
+    readers, out = _readers(model), []
+    for values in rows:
+        row = {}
+        for (name, converters, column), value in zip(readers, values, strict=False):
+            for convert in converters:
+                value = convert(value, column, connection)
+            row[name] = value
+        out.append(SimpleNamespace(**row))
+    return out
+
+
 def _read(model: type[Any], values: Iterable[Any]) -> SimpleNamespace:
-    """A row as an object with the model's attribute names, converted as Django would,
-    without a model instance (its init and signals cost more than the query here)."""
-    row = {}
-    for (name, converters, column), value in zip(_readers(model), values, strict=False):
-        for convert in converters:
-            value = convert(value, column, connection)
-        row[name] = value
-    return SimpleNamespace(**row)
+    return _read_all(model, [values])[0]
 
 
 def _raw(
@@ -84,7 +91,7 @@ def _raw(
         sql += f" {_lock_clause()}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [_read(model, row) for row in cursor.fetchall()]
+        return _read_all(model, cursor.fetchall())
 
 
 def _prep(model: type[Any], values: dict[str, Any]) -> tuple[list[str], list[Any]]:
@@ -298,7 +305,7 @@ class DjangoProductRepository:
                     params,
                 )
                 count = cursor.fetchone()[0]
-        return Page([self._entity(_read(m.Product, row)) for row in rows], count)
+        return Page([self._entity(r) for r in _read_all(m.Product, rows)], count)
 
 
 class DjangoBucketRepository:
@@ -487,7 +494,7 @@ class DjangoOrderRepository:
         if not rows:
             return None
         split = len(m.OrderLine._meta.concrete_fields)
-        lines = [_read(m.OrderLine, row[:split]) for row in rows]
+        lines = _read_all(m.OrderLine, (row[:split] for row in rows))
         order = _read(m.Order, rows[0][split:])
         return mappers.order_from_row(order, lines)
 
