@@ -40,7 +40,8 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
 
     @wraps(handler)
     def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
-        key = request.headers.get("Idempotency-Key")
+        # META directly: request.headers would first build a dict of every header.
+        key = request.META.get("HTTP_IDEMPOTENCY_KEY")
         if key is None:
             return handler(view, request, *args, **kwargs)
         if not 1 <= len(key) <= 255:
