@@ -98,7 +98,11 @@ def _cache(url: str) -> dict[str, object]:
 CACHES = {"default": _cache(_c.cache_url)}
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     # With a shared in-memory cache, an API request needs no query to know its caller.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "adapters.django_web.sessions"  # cached_db, read with the user
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware"),
+        "adapters.django_web.sessions.ReadAheadMiddleware",
+    )
     AUTHENTICATION_BACKENDS = ["adapters.persistence.auth_backend.CachedUserBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -9,6 +9,9 @@ every other session.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -21,8 +24,24 @@ TTL_SECONDS = 300
 _FIELDS = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser")
 
 
-def _key(user_id: Any) -> str:
+def user_key(user_id: Any) -> str:
+    """The cache key of a user's entry."""
     return f"shop:auth-user:{user_id}"
+
+
+_key = user_key
+_fetched = threading.local()  # an entry read ahead for this thread's current request
+
+
+@contextlib.contextmanager
+def read_ahead(user_id: str, entry: dict[str, Any] | None) -> Iterator[None]:
+    """While the block runs, ``get_user(user_id)`` takes ``entry`` (read from the cache
+    together with the session, in one round trip) instead of reading it again."""
+    _fetched.value = (user_id, entry)
+    try:
+        yield
+    finally:
+        _fetched.value = None
 
 
 def forget_user(user_id: Any) -> None:
@@ -31,7 +50,11 @@ def forget_user(user_id: Any) -> None:
 
 class CachedUserBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        entry = cache.get(_key(user_id))
+        ahead = getattr(_fetched, "value", None)
+        if ahead is not None and ahead[0] == str(user_id):
+            entry = ahead[1]  # None: not cached, read below
+        else:
+            entry = cache.get(_key(user_id))
         if entry is None:
             user = super().get_user(user_id)
             if user is None:
