@@ -36,7 +36,7 @@ BUDGET = {
 ON_POSTGRES = {
     "POST /api/bucket": 3,
     "DELETE /api/bucket/<id>": 5,
-    "POST /api/orders": 5,
+    "POST /api/orders": 4,
     "POST /api/orders/<id>/payment": 5,
     "POST /api/orders/<id>/payment/confirm": 5,
     "POST /api/orders/<id>/set_canceled": 6,

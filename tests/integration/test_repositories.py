@@ -393,3 +393,19 @@ def test_a_pending_reply_leaves_a_settled_payments_next_action_alone(
     assert (noted.status, noted.next_action, noted.external_ref) == (
         PaymentStatus.SUCCEEDED, None, "PAYU-late",
     )  # fmt: skip
+
+
+def test_a_bucket_is_locked_with_its_products_oldest_line_first(
+    new_uow: Callable[[], Any],
+) -> None:
+    c, other = customer(), customer()
+    first, second = product("first", stock=5), product("second", stock=9)
+    older, newer = line(c, second, qty=2), line(c, first, qty=1)
+    stored(new_uow, c, other, first, second)
+    stored(new_uow, older)
+    stored(new_uow, newer, line(other, first))
+    with new_uow() as uow:
+        lines, products = uow.buckets.lock_with_products(c.id)
+        assert [ln.id for ln in lines] == [older.id, newer.id]
+        assert {pid: p.stock for pid, p in products.items()} == {first.id: 5, second.id: 9}
+        assert uow.buckets.lock_with_products(customer().id) == ([], {})

@@ -177,6 +177,13 @@ class InMemoryBucketRepository:
     def list_for(self, customer_id: CustomerId, *, for_update: bool = False) -> list[BucketLine]:
         return [ln for ln in self._t.lines.values() if ln.customer_id == customer_id]
 
+    def lock_with_products(
+        self, customer_id: CustomerId
+    ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
+        lines = self.list_for(customer_id, for_update=True)
+        wanted = {line.product_id for line in lines}
+        return lines, {pid: p for pid, p in self._t.products.items() if pid in wanted}
+
     def save(self, lines: Iterable[BucketLine]) -> None:
         for line in lines:
             self._t.lines[line.id] = line

@@ -408,6 +408,34 @@ class DjangoBucketRepository:
         )  # fmt: skip
         return [self._entity(r) for r in rows]
 
+    def lock_with_products(
+        self, customer_id: CustomerId
+    ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
+        products = DjangoProductRepository(self._currency)
+        if not _no_key():  # SQLite (one writer at a time anyway): two reads
+            lines = self.list_for(customer_id, for_update=True)
+            return lines, products.lock({line.product_id for line in lines})
+        # One statement, the locks in the order of the two reads it replaces: every line
+        # (the products' IN needs all of them first), then the products, sorted by id
+        # before they are locked (the lock sits above the sort).
+        line_table, product_table = m.BucketLine._meta.db_table, m.Product._meta.db_table
+        lock = _lock_clause()
+        sql = (
+            f"WITH l AS MATERIALIZED (SELECT {_columns(m.BucketLine)} FROM {line_table} "
+            f"WHERE customer_id = %s ORDER BY created_at, id {lock}), "
+            f"p AS MATERIALIZED (SELECT {_columns(m.Product)} FROM {product_table} "
+            f"WHERE id IN (SELECT product_id FROM l) ORDER BY id {lock}) "
+            f"SELECT {_columns(m.BucketLine, 'l')}, {_columns(m.Product, 'p')} "
+            "FROM l JOIN p ON p.id = l.product_id ORDER BY l.created_at, l.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [_db(customer_id)])
+            rows = cursor.fetchall()
+        split = len(m.BucketLine._meta.concrete_fields)
+        lines = [self._entity(r) for r in _read_all(m.BucketLine, (row[:split] for row in rows))]
+        found = [products._entity(r) for r in _read_all(m.Product, (row[split:] for row in rows))]
+        return lines, {p.id: p for p in found}
+
     def save(self, lines: Iterable[BucketLine]) -> None:
         rows = [mappers.line_row(line) for line in lines]
         fields = ["quantity", "unit_price", "reserved", "reserved_until"]

@@ -104,6 +104,15 @@ class BucketRepository(Protocol):
         """Every line of the customer's bucket, oldest first."""
         ...
 
+    def lock_with_products(
+        self, customer_id: CustomerId
+    ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
+        """Every line of the customer's bucket (oldest first) and the products they hold,
+        all locked: lines first, then products in id order, as ``list_for(...,
+        for_update=True)`` followed by ``ProductRepository.lock`` would (one round trip
+        where the database allows)."""
+        ...
+
     def save(self, lines: Iterable[BucketLine]) -> None: ...
 
     def remove(self, line_ids: Iterable[BucketLineId]) -> None: ...

@@ -41,10 +41,9 @@ class PlaceOrder:
     def __call__(self, *, customer_id: CustomerId, payment: str) -> OrderView:
         method = self._gateways.method(payment)
         with self._uow as uow:
-            lines = uow.buckets.list_for(customer_id, for_update=True)
+            lines, products = uow.buckets.lock_with_products(customer_id)
             if not lines:
                 raise BucketEmpty()
-            products = uow.products.lock({line.product_id for line in lines})
             now = self._clock.now()
             order_lines = []
             for line in lines:
