@@ -105,3 +105,19 @@ def test_the_deploy_check_catches_a_weakened_setting(
 ) -> None:
     result = deploy_check({**PRODUCTION, **setting}, tmp_path)
     assert result.returncode != 0 and warning in result.stdout + result.stderr
+
+
+def test_a_cross_site_post_is_refused_and_a_trusted_origin_is_not(customer: Any) -> None:
+    from django.test import override_settings
+
+    evil = customer.client.post(
+        "/api/orders", {"payment": "card"}, format="json", HTTP_ORIGIN="https://evil.example",
+        HTTP_X_CSRFTOKEN=customer.client.cookies["csrftoken"].value,
+    )  # fmt: skip
+    assert evil.status_code == 403 and evil.json()["code"] == 3003
+    with override_settings(CSRF_TRUSTED_ORIGINS=["https://evil.example"]):
+        trusted = customer.client.post(
+            "/api/orders", {"payment": "card"}, format="json", HTTP_ORIGIN="https://evil.example",
+            HTTP_X_CSRFTOKEN=customer.client.cookies["csrftoken"].value,
+        )  # fmt: skip
+    assert trusted.status_code != 403, "the trusted origin passes CSRF (bucket empty: 409)"
