@@ -103,3 +103,12 @@ def test_a_forged_hint_changes_nobody(new_api: Any) -> None:
     mallory.client.cookies[UID_COOKIE] = alice.user_id
     assert mallory.get("/api/profile").json()["results"][0]["username"] == mallory.username
     assert mallory.client.cookies[UID_COOKIE].value == mallory.user_id, "hint set right"
+
+
+def test_the_catalog_reads_no_session_even_for_a_logged_in_browser(
+    new_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api: Api = new_api().signed_up()
+    counting = CountingCache(monkeypatch)
+    assert api.get("/api/products").status_code == 200
+    assert counting.calls == []

@@ -1,11 +1,12 @@
 """Sessions in the shared cache (backed by the database), and one cache round trip for
 the session and its user.
 
-The session engine is Django's ``cached_db`` with one addition: data read ahead may be
-handed to it. ``ReadAheadMiddleware`` does that read: a logged-in browser also carries
-a ``shop_uid`` cookie naming its user, only a hint, so the session and the user's cache
-entry come back from one MGET instead of two GETs. Who the caller is still comes from
-the session alone: an entry read for another user id than the session's is not used.
+The session engine is Django's ``cached_db`` with one addition: a logged-in browser
+also carries a ``shop_uid`` cookie naming its user, only a hint, and when a request
+loads its session (requests that never look at it, like the catalog's, read nothing),
+the session and that user's cache entry come back from one MGET instead of two GETs.
+Who the caller is still comes from the session alone: an entry read for another user
+id than the session's is not used.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import cached_db
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 
 from adapters.persistence import auth_backend
@@ -25,13 +25,24 @@ UID_COOKIE = "shop_uid"
 
 
 class SessionStore(cached_db.SessionStore):
-    _ahead: dict[str, Any] | None = None
+    _user_hint: str | None = None
 
-    def read_ahead(self, data: dict[str, Any] | None) -> None:
-        self._ahead = data
+    def expect_user(self, user_id: str) -> None:
+        """When the session is loaded (only if the request needs it), read this user's
+        cache entry in the same round trip."""
+        self._user_hint = user_id
 
     def load(self) -> dict[str, Any]:
-        data, self._ahead = self._ahead, None
+        uid, self._user_hint = self._user_hint, None
+        if uid is None:
+            return super().load()
+        user_key = auth_backend.user_key(uid)
+        try:
+            found = self._cache.get_many([self.cache_key, user_key])
+        except Exception:  # as cached_db does: the database still has the session
+            return super().load()
+        auth_backend.read_ahead(uid, found.get(user_key))
+        data = found.get(self.cache_key)
         return data if data is not None else super().load()
 
 
@@ -44,13 +55,12 @@ class ReadAheadMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
         uid = request.COOKIES.get(UID_COOKIE)
-        if not isinstance(session, SessionStore) or not uid or not session.session_key:
-            return self._remember(request, self.get_response(request))
-        session_key, user_key = session.cache_key, auth_backend.user_key(uid)
-        found = caches[settings.SESSION_CACHE_ALIAS].get_many([session_key, user_key])
-        session.read_ahead(found.get(session_key))
-        with auth_backend.read_ahead(uid, found.get(user_key)):
+        if isinstance(session, SessionStore) and uid and session.session_key:
+            session.expect_user(uid)
+        try:
             response = self.get_response(request)
+        finally:
+            auth_backend.forget_read_ahead()
         return self._remember(request, response)
 
     @staticmethod

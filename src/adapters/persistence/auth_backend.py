@@ -9,9 +9,7 @@ every other session.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -33,15 +31,15 @@ _key = user_key
 _fetched = threading.local()  # an entry read ahead for this thread's current request
 
 
-@contextlib.contextmanager
-def read_ahead(user_id: str, entry: dict[str, Any] | None) -> Iterator[None]:
-    """While the block runs, ``get_user(user_id)`` takes ``entry`` (read from the cache
-    together with the session, in one round trip) instead of reading it again."""
+def read_ahead(user_id: str, entry: dict[str, Any] | None) -> None:
+    """Until ``forget_read_ahead()``, ``get_user(user_id)`` on this thread takes ``entry``
+    (read from the cache together with the session, in one round trip) instead of
+    reading it again."""
     _fetched.value = (user_id, entry)
-    try:
-        yield
-    finally:
-        _fetched.value = None
+
+
+def forget_read_ahead() -> None:
+    _fetched.value = None
 
 
 def forget_user(user_id: Any) -> None:
