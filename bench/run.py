@@ -694,19 +694,27 @@ def sql_label(sql: str) -> str:
     if not m:
         return s[:30]
     verb = m.group(1)
-    if verb == "WITH":  # the floor's one-statement add: UPDATE ... INSERT ... ON CONFLICT
-        tables = re.findall(r"\b(?:UPDATE|INSERT INTO)\s+(\w+)", s, re.I)
+    if verb == "WITH":  # writes (UPDATE ... INSERT ... ON CONFLICT) or locking reads
+        kinds = dict.fromkeys(
+            k.split()[0]
+            for k in re.findall(r"\b(?:INSERT INTO|UPDATE\s+(?!SET\b)|DELETE FROM)", up)
+        )
+        tables = re.findall(r"\b(?:UPDATE|INSERT INTO|DELETE FROM)\s+(\w+)", s, re.I)
         tables = [t for t in tables if t.upper() != "SET"]  # not ON CONFLICT's DO UPDATE SET
-        return "WITH UPDATE+INSERT " + "/".join(dict.fromkeys(tables))
+        if not tables:  # only reads: name what it reads and whether it locks
+            read = dict.fromkeys(re.findall(r"\bFROM\s+(\w+)", s, re.I))
+            lock = " FOR UPDATE" if re.search(r"FOR (NO KEY )?UPDATE", up) else ""
+            return "WITH SELECT " + "/".join(t for t in read if t not in ("l", "p")) + lock
+        return f"WITH {'+'.join(kinds)} " + "/".join(dict.fromkeys(tables))
     where = re.search(rf"{verb}\s+(\w+)" if verb != "SELECT" else r"\bFROM\s+(\w+)", s, re.I)
     label = f"{verb.split()[0]} {where.group(1) if where else ''}".strip()
     for joined in re.findall(r"\bJOIN\s+(\w+)", s, re.I):
         label += f"+{joined}"
     if verb == "SELECT" and "COUNT(" in up:
         label += " COUNT"
-    if "FOR UPDATE" in up:
+    if re.search(r"FOR (NO KEY )?UPDATE", up):
         label += " FOR UPDATE"
-    if verb == "UPDATE" and "CASE WHEN" in up:
+    if verb == "UPDATE" and re.search(r"CASE WHEN \(?[\w.]*ID\b", up):  # bulk_update's
         label += " (bulk)"
     return label
 
