@@ -92,3 +92,34 @@ def test_a_failing_use_case_keeps_none_of_its_partial_changes(shop: Shop) -> Non
     assert shop.stock_of(pot.id) == (10, 1)
     assert len(shop.store.tables.lines) == 2
     assert shop.store.tables.orders == {}
+
+
+def test_a_single_change_is_kept_without_commit(shop: Shop) -> None:
+    mug = shop.product(stock=10)
+    with shop.uow().single_change() as uow:
+        product = uow.products.lock([mug.id])[mug.id]
+        product.reserve(2)
+        uow.products.save_stock([product])
+    assert shop.stock_of(mug.id) == (10, 2)
+
+
+def test_a_single_change_that_raises_is_discarded(shop: Shop) -> None:
+    mug = shop.product(stock=10)
+    with pytest.raises(Boom), shop.uow().single_change() as uow:
+        product = uow.products.lock([mug.id])[mug.id]
+        product.reserve(2)
+        uow.products.save_stock([product])
+        raise Boom
+    assert shop.stock_of(mug.id) == (10, 0)
+
+
+def test_the_next_unit_of_work_is_an_ordinary_one_again(shop: Shop) -> None:
+    mug = shop.product(stock=10)
+    uow = shop.uow()
+    with uow.single_change() as work:
+        work.products.lock([mug.id])
+    with uow as work:
+        product = work.products.lock([mug.id])[mug.id]
+        product.reserve(4)
+        work.products.save_stock([product])  # no commit: discarded
+    assert shop.stock_of(mug.id) == (10, 0)
