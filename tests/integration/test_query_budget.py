@@ -25,7 +25,7 @@ BUDGET = {
     "POST /api/orders": 8,
     "GET /api/orders": 4,
     "GET /api/orders/<id>": 3,
-    "POST /api/orders/<id>/payment": 7,
+    "POST /api/orders/<id>/payment": 6,
     "GET /api/orders/<id>/payment": 4,
     "POST /api/orders/<id>/payment/confirm": 7,
     "POST /api/orders/<id>/set_canceled": 10,
@@ -37,7 +37,7 @@ ON_POSTGRES = {
     "POST /api/bucket": 3,
     "DELETE /api/bucket/<id>": 5,
     "POST /api/orders": 4,
-    "POST /api/orders/<id>/payment": 5,
+    "POST /api/orders/<id>/payment": 4,
     "POST /api/orders/<id>/payment/confirm": 5,
     "POST /api/orders/<id>/set_canceled": 6,
 }

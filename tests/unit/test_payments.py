@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from adapters.persistence.in_memory import InMemoryUnitOfWork
 from shop_app.read_models import CustomerView, OrderView, PaymentView, ProductView
 from shop_domain.errors import (
     AmountMismatch,
@@ -478,3 +479,46 @@ def test_a_second_attempt_succeeding_after_the_first_paid_is_refunded(
     assert stored_payment(shop, second).status == S.SUCCEEDED
     notify(shop, first, "succeeded")  # a repeat changes nothing more
     assert shop.payu.refunded == [first.id]
+
+
+# --- a provider that calls no one (answers_locally) ------------------------------------
+def test_a_local_providers_pending_answer_goes_in_with_the_attempt(
+    shop: Shop, order: OrderView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop.card.answers_locally = True
+    units: list[object] = []
+    enter = InMemoryUnitOfWork.__enter__
+    monkeypatch.setattr(
+        InMemoryUnitOfWork, "__enter__", lambda uow: units.append(uow) or enter(uow)
+    )
+    payment = start(shop, order)
+    assert len(units) == 1, "one unit of work: the answer is recorded with the attempt"
+    assert (payment.status, payment.next_action) == ("pending", {"type": "card_token"})
+    assert stored_payment(shop, payment).external_ref == f"card-fake-{payment.id}"
+    assert steps(stored_payment(shop, payment)) == [(None, S.PENDING, ChangeSource.CUSTOMER)]
+    assert stored_order(shop, order).status == OrderStatus.TO_PAY
+    assert len(shop.card.started) == 1, "asked once"
+    assert confirm(shop, order).status == "succeeded"
+
+
+def test_a_local_provider_that_fails_goes_the_general_way(shop: Shop, order: OrderView) -> None:
+    shop.card.answers_locally = True
+    shop.card.down = True
+    with pytest.raises(PaymentProviderUnavailable):
+        start(shop, order)
+    [payment] = shop.store.tables.payments.values()
+    assert steps(payment) == [
+        (None, S.PENDING, ChangeSource.CUSTOMER),
+        (S.PENDING, S.FAILED, ChangeSource.PROVIDER),
+    ]
+    assert stored_order(shop, order).status == OrderStatus.TO_PAY
+
+
+def test_a_local_provider_that_succeeds_at_once_still_pays_the_order(
+    shop: Shop, order: OrderView
+) -> None:
+    shop.card.answers_locally = True
+    shop.card.start_status = S.SUCCEEDED
+    payment = start(shop, order)
+    assert payment.status == "succeeded"
+    assert stored_order(shop, order).status == OrderStatus.PAID

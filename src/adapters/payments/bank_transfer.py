@@ -94,6 +94,7 @@ class BankTransferGateway:
 
     provider = PROVIDER
     customer_confirms = False
+    answers_locally = True  # the instructions are computed here
 
     def __init__(self, iban: str, holder: str):
         try:

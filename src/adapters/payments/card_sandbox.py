@@ -79,6 +79,7 @@ class CardSandboxGateway:
 
     provider = "sandbox"
     customer_confirms = True
+    answers_locally = True  # a sandbox: no one to call
 
     def __init__(
         self,

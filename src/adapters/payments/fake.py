@@ -34,12 +34,14 @@ class FakePaymentGateway:
         provider: str = "fake",
         *,
         customer_confirms: bool = True,
+        answers_locally: bool = False,
         start_status: PaymentStatus = PaymentStatus.PENDING,
         next_action: dict[str, Any] | None = None,
         secret: str = "fake-secret",
     ):
         self.provider = provider
         self.customer_confirms = customer_confirms
+        self.answers_locally = answers_locally
         self.start_status = start_status
         self.next_action = next_action or {"type": "card_token"}
         self.secret = secret

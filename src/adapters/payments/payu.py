@@ -97,6 +97,7 @@ class PayUGateway:
 
     provider = "payu"
     customer_confirms = True
+    answers_locally = False
 
     def __init__(
         self,

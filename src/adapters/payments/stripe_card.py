@@ -96,6 +96,7 @@ class StripeCardGateway:
 
     provider = "stripe"
     customer_confirms = True
+    answers_locally = False
 
     def __init__(self, config: StripeConfig, *, client: stripe.StripeClient | None = None):
         self._config = config

@@ -60,6 +60,9 @@ class PaymentGateway(Protocol):
     provider: str
     #: False when the customer cannot confirm (bank transfers arrive on their own).
     customer_confirms: bool
+    #: True when ``start`` calls no one (a sandbox, transfer instructions): its answer
+    #: is then recorded together with the attempt, in the same transaction.
+    answers_locally: bool
 
     def start(self, request: PaymentRequest) -> GatewayResult:
         """Create the payment at the provider."""

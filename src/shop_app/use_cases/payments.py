@@ -8,7 +8,12 @@ from typing import Any
 
 from shop_app.ports.clock import Clock
 from shop_app.ports.id_source import IdSource
-from shop_app.ports.payment_gateway import GatewayResult, PaymentGateways, PaymentRequest
+from shop_app.ports.payment_gateway import (
+    GatewayResult,
+    PaymentGateway,
+    PaymentGateways,
+    PaymentRequest,
+)
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import PaymentView
 from shop_app.use_cases.orders import return_stock
@@ -88,10 +93,23 @@ def _apply(payment: Payment, result: GatewayResult) -> None:
     payment.next_action = result.next_action
 
 
+def _answer_locally(gateway: PaymentGateway, request: PaymentRequest) -> GatewayResult | None:
+    """The answer of a provider that calls no one, when it is the usual "pending": it is
+    recorded with the attempt. Any other answer, or an error, goes the general way."""
+    if not gateway.answers_locally:
+        return None
+    try:
+        result = gateway.start(request)
+    except (PaymentProviderUnavailable, PaymentDeclined):
+        return None
+    return result if result.status == PaymentStatus.PENDING else None
+
+
 class StartPayment:
     """Start paying an order with its method (or switch to another). The attempt is
-    recorded before the provider is called, so money never sits at a provider with
-    no local record; a provider failure leaves the order payable."""
+    recorded before a provider is called, so money never sits at a provider with no
+    local record; a provider failure leaves the order payable. A provider that calls no
+    one (``answers_locally``) answers first, and its answer goes in with the attempt."""
 
     def __init__(self, uow: UnitOfWork, ids: IdSource, clock: Clock, gateways: PaymentGateways):
         self._uow, self._ids, self._clock, self._gateways = uow, ids, clock, gateways
@@ -126,19 +144,24 @@ class StartPayment:
                 amount=order.total,
                 at=self._clock.now(),
             )
+            request = PaymentRequest(
+                payment_id=payment.id,
+                order_id=order.id,
+                amount=order.total,
+                description=f"Order {order.id}",
+                customer_email=customer_email,
+                customer_ip=customer_ip,
+                lines=tuple((ln.product_name, ln.quantity, ln.unit_price) for ln in order.lines),
+            )
+            early = _answer_locally(gateway, request)
+            if early is not None:
+                _apply(payment, early)
             order.await_payment(chosen)
             uow.payments.add(payment)
             uow.orders.save(order)
             uow.commit()
-        request = PaymentRequest(
-            payment_id=payment.id,
-            order_id=order.id,
-            amount=order.total,
-            description=f"Order {order.id}",
-            customer_email=customer_email,
-            customer_ip=customer_ip,
-            lines=tuple((ln.product_name, ln.quantity, ln.unit_price) for ln in order.lines),
-        )
+        if early is not None:
+            return PaymentView.of(payment)
         try:
             result = gateway.start(request)
         except (PaymentProviderUnavailable, PaymentDeclined):
