@@ -20,6 +20,28 @@ class BucketLine:
     reserved: int  # units this line holds on the product: quantity, or 0 once lapsed
     reserved_until: datetime
 
+    @classmethod
+    def holding(
+        cls,
+        *,
+        id: BucketLineId,
+        customer_id: CustomerId,
+        product_id: ProductId,
+        quantity: int,
+        unit_price: Money,
+        until: datetime,
+    ) -> BucketLine:
+        """A new line holding all its ``quantity`` units at ``unit_price`` until ``until``."""
+        return cls(
+            id=id,
+            customer_id=customer_id,
+            product_id=product_id,
+            quantity=quantity,
+            unit_price=unit_price,
+            reserved=quantity,
+            reserved_until=until,
+        )
+
     def is_lapsed(self, now: datetime) -> bool:
         return self.reserved > 0 and self.reserved_until <= now
 

@@ -43,6 +43,10 @@ class Product:
     def available(self) -> int:
         return self.stock - self.reserved
 
+    def can_hold(self, quantity: int) -> bool:
+        """Whether ``reserve(quantity)`` would succeed now."""
+        return self.active and quantity <= self.available
+
     def ensure_sellable(self) -> None:
         if not self.active:
             raise ProductNotAvailable(details={"product": str(self.id)})

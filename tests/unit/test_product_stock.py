@@ -122,3 +122,19 @@ def test_counters_are_never_negative(field: str) -> None:
     p = product()
     with pytest.raises(ValueError):
         setattr(p, field, -1)
+
+
+@pytest.mark.parametrize(
+    ("stock", "reserved", "active", "quantity"),
+    [(10, 0, True, 10), (10, 3, True, 7), (10, 3, True, 8), (0, 0, True, 1), (5, 0, False, 1)],
+)
+def test_can_hold_says_whether_reserve_would_succeed(
+    stock: int, reserved: int, active: bool, quantity: int
+) -> None:
+    p = product(stock=stock, reserved=reserved, active=active)
+    try:
+        p.reserve(quantity)
+        reserved_ok = True
+    except (NotEnoughStock, ProductNotAvailable):
+        reserved_ok = False
+    assert product(stock=stock, reserved=reserved, active=active).can_hold(quantity) is reserved_ok

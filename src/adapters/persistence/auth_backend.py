@@ -27,7 +27,6 @@ def user_key(user_id: Any) -> str:
     return f"shop:auth-user:{user_id}"
 
 
-_key = user_key
 _fetched = threading.local()  # an entry read ahead for this thread's current request
 
 
@@ -43,7 +42,7 @@ def forget_read_ahead() -> None:
 
 
 def forget_user(user_id: Any) -> None:
-    cache.delete(_key(user_id))
+    cache.delete(user_key(user_id))
 
 
 class CachedUserBackend(ModelBackend):
@@ -52,14 +51,14 @@ class CachedUserBackend(ModelBackend):
         if ahead is not None and ahead[0] == str(user_id):
             entry = ahead[1]  # None: not cached, read below
         else:
-            entry = cache.get(_key(user_id))
+            entry = cache.get(user_key(user_id))
         if entry is None:
             user = super().get_user(user_id)
             if user is None:
                 return None
             entry = {f: getattr(user, f) for f in _FIELDS}
             entry["session_hash"] = user.get_session_auth_hash()
-            cache.set(_key(user_id), entry, TTL_SECONDS)
+            cache.set(user_key(user_id), entry, TTL_SECONDS)
             return user
         user = Customer(id=user_id, **{f: entry[f] for f in _FIELDS})
         session_hash = entry["session_hash"]

@@ -143,17 +143,12 @@ class InMemoryBucketRepository:
         until: datetime,
     ) -> tuple[BucketLine, Product] | None:
         product = self._t.products.get(product_id)
-        if product is None or not product.active or product.available < quantity:
+        if product is None or not product.can_hold(quantity):
             return None
-        line = BucketLine(
-            id=line_id,
-            customer_id=customer_id,
-            product_id=product_id,
-            quantity=quantity,
-            unit_price=product.price,
-            reserved=quantity,
-            reserved_until=until,
-        )
+        line = BucketLine.holding(
+            id=line_id, customer_id=customer_id, product_id=product_id, quantity=quantity,
+            unit_price=product.price, until=until,
+        )  # fmt: skip
         self.add(line)
         product.reserve(quantity)
         return line, product

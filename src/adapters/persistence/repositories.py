@@ -332,31 +332,30 @@ class DjangoBucketRepository:
         quantity: int,
         until: datetime,
     ) -> tuple[BucketLine, Product] | None:
-        line = BucketLine(
+        line = BucketLine.holding(
             id=line_id,
             customer_id=customer_id,
             product_id=product_id,
             quantity=quantity,
-            unit_price=Money(0, self._currency),  # the product's price, below
-            reserved=quantity,
-            reserved_until=until,
+            unit_price=Money(0, self._currency),  # the product's price, set below
+            until=until,
         )
         if connection.vendor != "postgresql":
             return self._hold_new_line_locked(line)
-        values = mappers.line_fields(line)
-        columns, params = _prep(m.BucketLine, values)
-        params[columns.index("unit_price")] = None  # taken from the product row below
+        columns, params = _prep(m.BucketLine, mappers.line_fields(line))
+        fixed = [p for c, p in zip(columns, params, strict=True) if c != "unit_price"]
         sql = (
             # One statement, atomic by itself: the product row is locked by the UPDATE
-            # only while the statement runs; no line unless the units were reserved.
+            # only while the statement runs; no line unless the units were reserved (the
+            # condition is Product.can_hold's).
             f"WITH p AS (UPDATE {m.Product._meta.db_table} SET reserved = reserved + %s "
-            "WHERE id = %s AND active AND stock - reserved >= %s RETURNING *), "
+            "WHERE id = %s AND active AND stock - reserved >= %s "
+            f"RETURNING {_columns(m.Product)}), "
             f"line AS (INSERT INTO {m.BucketLine._meta.db_table} ({', '.join(columns)}) "
             f"SELECT {', '.join('p.price' if c == 'unit_price' else '%s' for c in columns)} "
             "FROM p RETURNING 1) "
-            "SELECT p.* FROM p, line"
+            f"SELECT {_columns(m.Product, 'p')} FROM p, line"
         )
-        fixed = [p for c, p in zip(columns, params, strict=True) if c != "unit_price"]
         # Inside a caller's transaction (tests run in one), a savepoint keeps a duplicate
         # from aborting it; on its own the statement needs none.
         guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
@@ -364,14 +363,11 @@ class DjangoBucketRepository:
             with guard, connection.cursor() as cursor:
                 cursor.execute(sql, [quantity, _db(product_id), quantity, *fixed])
                 row = cursor.fetchone()
-                names = [d[0] for d in cursor.description]
         except IntegrityError:
             raise ProductAlreadyInBucket() from None
         if row is None:
             return None
-        product = mappers.product_from_row(
-            SimpleNamespace(**dict(zip(names, row, strict=True))), self._currency
-        )
+        product = mappers.product_from_row(_read(m.Product, row), self._currency)
         line.unit_price = product.price
         return line, product
 
@@ -380,7 +376,7 @@ class DjangoBucketRepository:
         products = DjangoProductRepository(self._currency)
         with transaction.atomic():
             product = products.lock([line.product_id]).get(line.product_id)
-            if product is None or not product.active or product.available < line.quantity:
+            if product is None or not product.can_hold(line.quantity):
                 return None
             product.reserve(line.quantity)
             line.unit_price = product.price
@@ -412,7 +408,7 @@ class DjangoBucketRepository:
         self, customer_id: CustomerId
     ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
         products = DjangoProductRepository(self._currency)
-        if not _no_key():  # SQLite (one writer at a time anyway): two reads
+        if connection.vendor != "postgresql":  # SQLite (one writer at a time): two reads
             lines = self.list_for(customer_id, for_update=True)
             return lines, products.lock({line.product_id for line in lines})
         # One statement, the locks in the order of the two reads it replaces: every line

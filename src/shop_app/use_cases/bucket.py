@@ -114,15 +114,13 @@ class AddToBucket:
             if product is None:
                 raise ProductNotAvailable(details={"product": str(product_id)})
             _reserve(uow, product, quantity, self._clock)
-            now = self._clock.now()
-            line = BucketLine(
+            line = BucketLine.holding(
                 id=line_id,
                 customer_id=customer_id,
                 product_id=product_id,
                 quantity=quantity,
                 unit_price=product.price,
-                reserved=quantity,
-                reserved_until=now + self._settings.reservation_ttl,
+                until=self._clock.now() + self._settings.reservation_ttl,
             )
             uow.buckets.add(line)
             uow.products.save_stock([product])
