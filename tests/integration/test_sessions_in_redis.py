@@ -112,3 +112,16 @@ def test_the_catalog_reads_no_session_even_for_a_logged_in_browser(
     counting = CountingCache(monkeypatch)
     assert api.get("/api/products").status_code == 200
     assert counting.calls == []
+
+
+@pytest.mark.parametrize("hint", ["not-a-uuid", "x" * 2000, "\u00e9:*?{}", ""])
+def test_a_garbage_hint_changes_nothing_either(
+    new_api: Any, monkeypatch: pytest.MonkeyPatch, hint: str
+) -> None:
+    api: Api = new_api().signed_up()
+    api.client.cookies[UID_COOKIE] = hint
+    counting = CountingCache(monkeypatch)
+    profile = api.get("/api/profile")
+    assert "get_many" not in counting.calls, "nothing is read for a hint that is no user id"
+    assert profile.status_code == 200
+    assert profile.json()["results"][0]["username"] == api.username

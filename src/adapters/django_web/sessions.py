@@ -11,6 +11,7 @@ id than the session's is not used.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,14 @@ class SessionStore(cached_db.SessionStore):
         return data if data is not None else super().load()
 
 
+def _user_id(hint: str | None) -> str | None:
+    """The hint as a user id, or None when it is not one (nothing is read for it)."""
+    try:
+        return str(uuid.UUID(hint)) if hint else None
+    except ValueError:
+        return None
+
+
 class ReadAheadMiddleware:
     """Between the session and authentication middleware (settings.MIDDLEWARE)."""
 
@@ -54,7 +63,7 @@ class ReadAheadMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        uid = request.COOKIES.get(UID_COOKIE)
+        uid = _user_id(request.COOKIES.get(UID_COOKIE))
         if isinstance(session, SessionStore) and uid and session.session_key:
             session.expect_user(uid)
         try:
