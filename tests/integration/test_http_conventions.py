@@ -360,6 +360,26 @@ def test_every_error_is_json_even_for_odd_accept_headers(customer: Api) -> None:
     assert error_of(response) == (400, 1000)
 
 
+# --- framing -----------------------------------------------------------------------------
+
+
+def test_every_answer_says_its_length(customer: Api, make_product: Any) -> None:
+    product = make_product()
+    answers = [
+        customer.get("/api/products"),
+        customer.post("/api/bucket", {"product": product, "quantity": 1}),
+        customer.post("/api/bucket", {"product": product, "quantity": "many"}),
+        customer.get("/no/such/route"),
+        customer.post("/api/bucket", {"padding": "x" * (300 * 1024)}),
+        customer.post("/api/products"),
+        customer.get("/healthz"),
+    ]
+
+    assert [a.status_code for a in answers] == [200, 201, 400, 404, 413, 405, 200]
+    for answer in answers:
+        assert int(answer["Content-Length"]) == len(answer.content)
+
+
 # --- health, schema, docs ----------------------------------------------------------------
 
 

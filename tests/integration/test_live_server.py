@@ -74,6 +74,22 @@ def test_the_server_answers_json_errors_and_health(server: LiveShop) -> None:
         browser.close()
 
 
+def test_answers_carry_their_length_instead_of_chunks(server: LiveShop) -> None:
+    # A chunked answer costs gunicorn a second write (the closing chunk) and the client
+    # the chunk framing, on every request.
+    browser = Browser(server.url)
+    try:
+        for answer in (
+            browser.get("/api/products"),
+            browser.get("/no/such/route"),
+            browser.http.post("/api/login", json={"username": "x", "password": "y"}),
+        ):
+            assert "chunked" not in answer.headers.get("transfer-encoding", "")
+            assert int(answer.headers["content-length"]) == len(answer.content)
+    finally:
+        browser.close()
+
+
 def _sockets_on_port(server: LiveShop, state: str) -> int:
     """Sockets on the shop's port in a TCP state of Linux's /proc/net/tcp (0A: listening)."""
     port, count = int(server.url.rsplit(":", 1)[1]), 0
