@@ -380,6 +380,39 @@ def test_every_answer_says_its_length(customer: Api, make_product: Any) -> None:
         assert int(answer["Content-Length"]) == len(answer.content)
 
 
+@pytest.mark.parametrize(
+    ("method", "route"),
+    [
+        (m, r)
+        for r, methods in CONTRACT_ROUTES.items()
+        if r != "/healthz"  # see the next test
+        for m in sorted(methods)
+    ],
+)
+def test_a_host_the_shop_does_not_serve_is_400_on_every_route(
+    customer: Api, make_product: Any, method: str, route: str
+) -> None:
+    product = make_product()
+    customer.post("/api/bucket", {"product": product, "quantity": 1})
+    path = fill(route, customer)
+
+    if method == "GET":
+        response = customer.client.get(path, HTTP_HOST="evil.example")
+    else:
+        response = customer.send(method, path, {"payment": "card"}, HTTP_HOST="evil.example")
+
+    assert error_of(response) == (400, 1000)
+    assert "Host" in response.json()["details"]
+    assert customer.get("/api/orders").json()["count"] == 0, "nothing was ordered"
+    assert customer.get("/api/bucket").json()["count"] == 1
+
+
+def test_health_probes_may_name_the_instance_by_address(anon: Api) -> None:
+    response = anon.client.get("/healthz", HTTP_HOST="10.1.2.3:8000")
+
+    assert response.status_code == 200
+
+
 # --- health, schema, docs ----------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
+from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
@@ -18,20 +19,33 @@ from shop_domain import errors as e
 log = logging.getLogger("shop.errors")
 
 
+# Health probes come from load balancers that name the instance by its address.
+HOST_FREE_PATHS = frozenset({"/healthz", "/healthz/"})
+
+
 class JsonErrorsMiddleware:
-    """Refuses oversized bodies with 413/1007 before anything reads them, turns an
-    escaped exception (the database gone, say) into 500/1999 JSON instead of HTML, and
-    gives every complete answer its Content-Length."""
+    """Refuses a Host the shop does not serve (400/1000) and oversized bodies (413/1007)
+    before anything reads them, turns an escaped exception (the database gone, say) into
+    500/1999 JSON instead of HTML, and gives every complete answer its Content-Length."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
         self.limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info not in HOST_FREE_PATHS:
+            try:
+                # Checked first: a view building a link from it would fail after its work
+                # was done (Django's CommonMiddleware, which would check it, is not used).
+                request.get_host()
+            except DisallowedHost:
+                details = {"Host": ["not a host this shop serves (SHOP_ALLOWED_HOSTS)"]}
+                return with_length(json_error(e.ValidationFailed(details=details)))
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return json_error(e.ValidationFailed(details={"Content-Length": ["not a number"]}))
+            details = {"Content-Length": ["not a number"]}
+            return with_length(json_error(e.ValidationFailed(details=details)))
         if self.limit is not None and length > self.limit:
             return with_length(json_error(e.RequestTooLarge(details={"limit_bytes": self.limit})))
         return with_length(self.get_response(request))
