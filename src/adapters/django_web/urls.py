@@ -25,19 +25,8 @@ def _undocumented(view: Any) -> Any:
 
 
 urlpatterns: list[Any] = [
-    *route("api/csrf", accounts.CsrfView.as_view(), "csrf"),
-    *route("api/register", accounts.RegisterView.as_view(), "register"),
-    *route("api/login", accounts.LoginView.as_view(), "login"),
-    *route("api/logout", accounts.LogoutView.as_view(), "logout"),
-    *route("api/profile", accounts.ProfileView.as_view(), "profile"),
-    *route(
-        "api/profile/<uuid:customer_id>", accounts.UpdateProfileView.as_view(), "profile-update"
-    ),
-    *route(
-        "api/profile/<uuid:customer_id>/setpassword",
-        accounts.ChangePasswordView.as_view(),
-        "profile-password",
-    ),
+    # The checkout's routes first: Django tries the patterns in order, and these carry
+    # most requests.
     *route("api/products", catalog.ListProductsView.as_view(), "products"),
     *route("api/products/<uuid:product_id>", catalog.ProductDetailView.as_view(), "product"),
     *route("api/bucket", bucket.BucketView.as_view(), "bucket"),
@@ -54,6 +43,20 @@ urlpatterns: list[Any] = [
         "api/orders/<uuid:order_id>/payment/confirm",
         payments.ConfirmPaymentView.as_view(),
         "payment-confirm",
+    ),
+    # Accounts, notifications, staff, service.
+    *route("api/csrf", accounts.CsrfView.as_view(), "csrf"),
+    *route("api/register", accounts.RegisterView.as_view(), "register"),
+    *route("api/login", accounts.LoginView.as_view(), "login"),
+    *route("api/logout", accounts.LogoutView.as_view(), "logout"),
+    *route("api/profile", accounts.ProfileView.as_view(), "profile"),
+    *route(
+        "api/profile/<uuid:customer_id>", accounts.UpdateProfileView.as_view(), "profile-update"
+    ),
+    *route(
+        "api/profile/<uuid:customer_id>/setpassword",
+        accounts.ChangePasswordView.as_view(),
+        "profile-password",
     ),
     *route("api/payments/payu/notify", payments.PayUNotificationView.as_view(), "payu-notify"),
     *route("api/payments/stripe/webhook", payments.StripeWebhookView.as_view(), "stripe-webhook"),
