@@ -30,10 +30,11 @@ def prepared_statements_like(fragment: str) -> int:
 
 
 def test_a_statement_run_again_on_a_connection_is_prepared(
-    customer: Api, make_product: Any
+    transactional_db: Any, customer: Api, make_product: Any
 ) -> None:
     product = make_product(stock=50)
     marker = "FROM shop_product WHERE TRUE"  # the catalog page's own SQL
+    connection.close()  # a new connection: nothing prepared by earlier tests
 
     customer.get("/api/products")
     assert prepared_statements_like(marker) == 0, "a statement run once is not prepared"
