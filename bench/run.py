@@ -231,9 +231,22 @@ class Bench:
             BENCH_DB_NAME=self.args.floor_db,
             PYTHONDONTWRITEBYTECODE="1",
         )
+        env.update(self.floor_sessions())
         if log_statements:
             env["PGOPTIONS"] = "-c log_statement=all"
         return env
+
+    def floor_sessions(self) -> dict[str, str]:
+        """Like for like: the floor keeps its sessions where the shop keeps them. With the
+        shop's cache in Redis the floor runs Django's ``cached_db`` sessions on the same
+        Redis server (its own database number); with ``--cache-url db`` both keep them in
+        PostgreSQL."""
+        url = self.args.cache_url
+        if not url.startswith(("redis://", "rediss://")):
+            return {"BENCH_SESSION": "db"}
+        base, _, number = url.rpartition("/")
+        floor_db = str((int(number) + 1) % 16) if number.isdigit() else "10"
+        return {"BENCH_SESSION": "cached_db", "BENCH_CACHE_URL": f"{base}/{floor_db}"}
 
     def prepare(self) -> None:
         a = self.args
@@ -469,6 +482,7 @@ class Bench:
             "commit": commit or None,
             "workers": a.workers,
             "threads": a.threads,
+            "sessions": "redis" if a.cache_url.startswith(("redis://", "rediss://")) else "db",
             "levels": a.levels,
             "headline_customers": a.customers,
             "rounds": a.rounds,
@@ -573,6 +587,7 @@ def markdown(result: dict) -> str:
     out = [
         f"Run {m['stamp']} ({m['date']}), {m['nproc']} CPUs ({m['machine']}), commit {m['commit']}; "
         f"gunicorn {m['workers']} workers x {m['threads']} threads for both; "
+        f"sessions in {m.get('sessions', 'redis')} for both; "
         f"{m['warmup_s']:g}s warm-up + {m['duration_s']:g}s measured per phase.",
         "",
         "Whole checkout flow (shop: 7 requests, floor: 6; flows/s and latency of the whole flow):",
