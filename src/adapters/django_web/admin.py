@@ -6,15 +6,63 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from adapters.django_web.containers import use_cases
+from adapters.django_web.throttling import login_throttle
+from adapters.django_web.views.base import client_address
 from adapters.persistence import models as m
-from shop_domain.errors import ShopError
+from shop_domain.errors import ShopError, TooManyAttempts
 from shop_domain.ids import OrderId
 from shop_domain.payment import ChangeSource
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin's login form behind the API login's limits: the same counters (per
+    account, folded as its look-up is, and per client address as the API takes it) and
+    the same lockout: while throttled even the right password is refused."""
+
+    retry_after: int | None = None
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # the field errors say what is missing; no guess made
+        throttle, address = login_throttle(), client_address(self.request)
+        try:
+            throttle.check(username, address)
+        except TooManyAttempts as refused:
+            self.retry_after = refused.retry_after
+            raise ValidationError(
+                "Too many failed login attempts. Try again in %(seconds)s seconds.",
+                code="throttled",
+                params={"seconds": refused.retry_after},
+            ) from None
+        try:
+            cleaned = super().clean()
+        except ValidationError:  # a wrong password, or not a staff account
+            throttle.failed(username, address)
+            raise
+        throttle.succeeded(username)
+        return cleaned
+
+
+admin.site.login_form = ThrottledAdminLoginForm
+
+
+def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    """The admin site's login page, answering 429 with Retry-After while throttled
+    (urls.py routes /admin/login/ here, ahead of the admin site's own routes)."""
+    response = admin.site.login(request, extra_context)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if isinstance(form, ThrottledAdminLoginForm) and form.retry_after is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(form.retry_after)
+    return response
 
 
 @admin.register(m.Customer)

@@ -37,12 +37,11 @@ class SessionStore(cached_db.SessionStore):
         uid, self._user_hint = self._user_hint, None
         if uid is None:
             return super().load()
-        user_key = auth_backend.user_key(uid)
         try:
-            found = self._cache.get_many([self.cache_key, user_key])
+            found = self._cache.get_many([self.cache_key, *auth_backend.user_keys(uid)])
         except Exception:  # as cached_db does: the database still has the session
             return super().load()
-        auth_backend.read_ahead(uid, found.get(user_key))
+        auth_backend.read_ahead(uid, found)
         data = found.get(self.cache_key)
         return data if data is not None else super().load()
 

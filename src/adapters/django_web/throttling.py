@@ -1,13 +1,17 @@
-"""Login throttling: failures counted per username and per client address in the
-shared cache, so every worker and instance sees the same counts."""
+"""Login throttling: failures counted per account and per client address in the
+shared cache, so every worker and instance sees the same counts. The API's login, the
+Django admin's login page and the password change's old-password check all count
+against the same limits."""
 
 from __future__ import annotations
 
 import hashlib
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
+from shop_domain.customer import fold_username
 from shop_domain.errors import TooManyAttempts
 
 
@@ -18,11 +22,13 @@ class LoginThrottle:
 
     @staticmethod
     def _key(kind: str, value: str) -> str:
-        digest = hashlib.sha256(value.lower().encode()).hexdigest()[:32]
+        digest = hashlib.sha256(value.encode()).hexdigest()[:32]
         return f"login-fail:{kind}:{digest}"
 
     def _keys(self, username: str, address: str) -> dict[str, str]:
-        return {"u": self._key("u", username), "a": self._key("a", address)}
+        # The account's counter goes by the folding its look-up uses: every spelling that
+        # reaches an account shares its counter.
+        return {"u": self._key("u", fold_username(username)), "a": self._key("a", address.lower())}
 
     def check(self, username: str, address: str) -> None:
         """Refuse while either counter is at its limit, even for the right password."""
@@ -44,5 +50,15 @@ class LoginThrottle:
                 cache.set(key, 1, timeout=self.window)
 
     def succeeded(self, username: str) -> None:
-        key = self._key("u", username)
+        key = self._key("u", fold_username(username))
         cache.delete_many([key, key + ":t"])
+
+
+def login_throttle() -> LoginThrottle:
+    """The throttle with the configured limits (SHOP_LOGIN_LIMIT_*)."""
+    shop = settings.SHOP
+    return LoginThrottle(
+        per_username=shop["login_limit_per_username"],
+        per_address=shop["login_limit_per_address"],
+        window_seconds=shop["login_window_seconds"],
+    )

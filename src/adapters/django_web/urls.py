@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.urls import URLPattern, path
 
+from adapters.django_web import admin as shop_admin
 from adapters.django_web import schema
 from adapters.django_web.views import accounts, bucket, catalog, orders, payments, service, staff
 
@@ -83,6 +84,8 @@ urlpatterns: list[Any] = [
     *route("api/docs", service.DocsView.as_view(url_name="schema"), "docs"),
     *route("healthz", service.healthz, "healthz"),
     path("static/<path:path>", service.static_file),
+    # The admin's login page behind the login throttle (see admin.admin_login).
+    path("admin/login/", shop_admin.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
 ]
 

@@ -25,7 +25,7 @@ import attrs
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_domain.bucket import BucketLine
-from shop_domain.customer import Customer
+from shop_domain.customer import Customer, fold_username
 from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
 from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
 from shop_domain.order import Order, OrderStatus
@@ -66,17 +66,25 @@ class InMemoryCustomerRepository:
         return self._t.customers.get(customer_id)
 
     def get_by_username(self, username: str) -> Customer | None:
-        wanted = username.lower()
-        return next((c for c in self._t.customers.values() if c.username.lower() == wanted), None)
+        wanted = fold_username(username)
+        return next(
+            (c for c in self._t.customers.values() if fold_username(c.username) == wanted), None
+        )
 
     def taken(self, *, username: str, email: str, exclude: CustomerId | None = None) -> bool:
         return any(
             c.id != exclude
-            and (c.username.lower() == username.lower() or c.email.lower() == email.lower())
+            and (
+                fold_username(c.username) == fold_username(username)
+                or c.email.lower() == email.lower()
+            )
             for c in self._t.customers.values()
         )
 
     def save(self, customer: Customer) -> None:
+        # the database's unique index refuses a rename onto another account's name
+        if self.taken(username=customer.username, email=customer.email, exclude=customer.id):
+            raise UsernameOrEmailTaken()
         self._t.customers[customer.id] = customer
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from adapters.persistence import models as m
 from shop_domain.bucket import BucketLine
-from shop_domain.customer import Customer
+from shop_domain.customer import Customer, fold_username
 from shop_domain.ids import (
     BucketLineId,
     CustomerId,
@@ -38,6 +38,7 @@ def customer_from_row(row: m.Customer) -> Customer:
 def customer_fields(c: Customer) -> dict[str, object]:
     return {
         "username": c.username,
+        "username_key": fold_username(c.username),
         "email": c.email,
         "password": c.password_hash,
         "first_name": c.first_name,

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+
+from shop_domain.customer import USERNAME_KEY_MAX_LENGTH, fold_username
+
+
+class CustomerManager(UserManager):
+    def get_by_natural_key(self, username: str | None) -> Customer:
+        # Django's own logins (the admin's) find the account as the API does.
+        return self.get(username_key=fold_username(username or ""))
 
 
 class Customer(AbstractUser):
@@ -16,15 +26,37 @@ class Customer(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     phone = models.CharField(max_length=32, blank=True, default="")
     city = models.CharField(max_length=100, blank=True, default="")
+    # fold_username(username), kept by save() and the repository; its unique index is
+    # the one rule for "this username is taken". NULL only for accounts migration 0004
+    # found folding onto an older account's name (they cannot log in until renamed).
+    username_key = models.CharField(max_length=USERNAME_KEY_MAX_LENGTH, null=True, editable=False)
+
+    objects = CustomerManager()
 
     class Meta:
         db_table = "shop_customer"
         constraints = [
-            models.UniqueConstraint(Lower("username"), name="customer_username_ci_unique"),
+            models.UniqueConstraint(fields=["username_key"], name="customer_username_key_unique"),
             models.UniqueConstraint(
                 Lower("email"), name="customer_email_ci_unique", condition=~Q(email="")
             ),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.username_key = fold_username(self.username)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "username" in fields:
+            kwargs["update_fields"] = {*fields, "username_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Forms (the admin's) refuse a username that folds onto another account's."""
+        super().clean()
+        key = fold_username(self.username)
+        if len(key) > USERNAME_KEY_MAX_LENGTH:
+            raise ValidationError({"username": "This username is too long."})
+        if Customer.objects.filter(username_key=key).exclude(pk=self.pk).exists():
+            raise ValidationError({"username": "A user with that username already exists."})
 
 
 class Product(models.Model):

@@ -20,7 +20,7 @@ from adapters.persistence.write_behind import Row, Statement
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_domain.bucket import BucketLine
-from shop_domain.customer import Customer
+from shop_domain.customer import Customer, fold_username
 from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
 from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
 from shop_domain.money import Money
@@ -181,12 +181,17 @@ class DjangoCustomerRepository:
         return mappers.customer_from_row(row) if row else None
 
     def get_by_username(self, username: str) -> Customer | None:
-        # usernames are unique regardless of case, so any spelling finds the one account
-        row = m.Customer.objects.filter(username__iexact=username, is_active=True).first()
+        # One folding (the domain's) for look-up and uniqueness, on every database: a
+        # spelling reaches the account whose folded name it shares, and no other.
+        key = fold_username(username)
+        row = m.Customer.objects.filter(username_key=key, is_active=True).first()
         return mappers.customer_from_row(row) if row else None
 
     def taken(self, *, username: str, email: str, exclude: CustomerId | None = None) -> bool:
-        q = m.Customer.objects.filter(Q(username__iexact=username) | Q(email__iexact=email))
+        """A friendly early answer only: the unique index on ``username_key`` decides,
+        and ``add``/``save`` turn its refusal of a concurrent duplicate into 2001."""
+        key = fold_username(username)
+        q = m.Customer.objects.filter(Q(username_key=key) | Q(email__iexact=email))
         if exclude is not None:
             q = q.exclude(pk=exclude)
         return q.exists()

@@ -6,7 +6,7 @@ from shop_app.ports.id_source import IdSource
 from shop_app.ports.passwords import PasswordHasher, PasswordPolicy
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import CustomerView
-from shop_domain.customer import Customer
+from shop_domain.customer import USERNAME_KEY_MAX_LENGTH, Customer, fold_username
 from shop_domain.errors import (
     BadCredentials,
     RouteNotFound,
@@ -14,6 +14,11 @@ from shop_domain.errors import (
     ValidationFailed,
 )
 from shop_domain.ids import CustomerId
+
+
+def _check_username(username: str) -> None:
+    if len(fold_username(username)) > USERNAME_KEY_MAX_LENGTH:
+        raise ValidationFailed(details={"username": ["This username is too long."]})
 
 
 def _check_password(policy: PasswordPolicy, password: str, *, username: str, email: str) -> None:
@@ -33,6 +38,7 @@ class RegisterCustomer:
     def __call__(
         self, *, username: str, password: str, email: str, first_name: str = ""
     ) -> CustomerView:
+        _check_username(username)
         _check_password(self._policy, password, username=username, email=email)
         customer = Customer(
             id=CustomerId(self._ids.new_id()),
@@ -100,6 +106,7 @@ class UpdateProfile:
     ) -> CustomerView:
         if target_id != customer_id:
             raise RouteNotFound()
+        _check_username(username)
         with self._uow as uow:
             customer = uow.customers.get(customer_id)
             if customer is None:
@@ -140,7 +147,7 @@ class ChangePassword:
             customer = uow.customers.get(customer_id)
             if (
                 customer is None
-                or customer.username != username
+                or fold_username(customer.username) != fold_username(username)
                 or not self._hasher.verify(old_password, customer.password_hash)
             ):
                 raise BadCredentials()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.contrib.auth import get_user_model, login, logout, update_session_auth_hash
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.middleware.csrf import get_token
@@ -15,7 +14,7 @@ from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
 from adapters.django_web.presenters import profile_json, registered_json
-from adapters.django_web.throttling import LoginThrottle
+from adapters.django_web.throttling import login_throttle
 from adapters.django_web.views.base import PublicView, ShopView, client_address, validated
 from shop_domain.errors import BadCredentials
 from shop_domain.ids import CustomerId
@@ -53,15 +52,6 @@ class RegisterView(PublicView):
         return Response(registered_json(customer), status=201)
 
 
-def _throttle() -> LoginThrottle:
-    shop = settings.SHOP
-    return LoginThrottle(
-        per_username=shop["login_limit_per_username"],
-        per_address=shop["login_limit_per_address"],
-        window_seconds=shop["login_window_seconds"],
-    )
-
-
 class LoginView(PublicView):
     class Input(serializers.Serializer):
         username = serializers.CharField(max_length=150)
@@ -82,7 +72,7 @@ class LoginView(PublicView):
     )
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
-        throttle, address = _throttle(), client_address(request)
+        throttle, address = login_throttle(), client_address(request)
         throttle.check(data["username"], address)
         try:
             customer = self.use.authenticate()(**data)
@@ -166,6 +156,7 @@ class ChangePasswordView(ShopView):
         {
             400: "1000 validation error",
             404: "3001 user or password not match; 1004 not the caller's profile",
+            429: "3004 too many attempts",
         },
         request=Input,
         name="PasswordChange",
@@ -173,9 +164,19 @@ class ChangePasswordView(ShopView):
     )
     def put(self, request: Request, customer_id: UUID) -> Response:
         data = validated(self.Input, request.data)
-        self.use.change_password()(
-            customer_id=self.customer_id(request), target_id=CustomerId(customer_id), **data
-        )
+        # A wrong old password is a guess at the account's password, as a failed login
+        # is: the same counters (the account's and the client address's), the same 429.
+        throttle, address = login_throttle(), client_address(request)
+        account = request.user.get_username()
+        throttle.check(account, address)
+        try:
+            self.use.change_password()(
+                customer_id=self.customer_id(request), target_id=CustomerId(customer_id), **data
+            )
+        except BadCredentials:
+            throttle.failed(account, address)
+            raise
+        throttle.succeeded(account)
         # A fresh row: request.user may be a cached stand-in without the password.
         user: Any = get_user_model().objects.get(pk=request.user.pk)
         # This session follows the new hash; every other session of the user is now invalid.

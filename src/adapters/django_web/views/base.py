@@ -15,6 +15,7 @@ from django.core.validators import (
     MinValueValidator,
     ProhibitNullCharactersValidator,
 )
+from django.http import HttpRequest
 from rest_framework import serializers
 from rest_framework.fields import ProhibitSurrogateCharactersValidator, empty
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -56,7 +57,7 @@ class StaffView(ShopView):
     permission_classes = [IsAuthenticated, IsStaff]
 
 
-def client_address(request: Request) -> str:
+def client_address(request: Request | HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or with SHOP_TRUSTED_PROXIES=N proxies in
     front, the address the outermost trusted proxy saw (X-Forwarded-For, N-th from the
     right; entries further left are the client's to forge)."""
