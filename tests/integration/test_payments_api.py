@@ -482,6 +482,52 @@ def test_payu_canceled_fails_the_order_and_gives_the_stock_back(
     assert paid_ref != ref
 
 
+def test_payu_canceling_an_abandoned_attempt_leaves_the_order_waiting_for_its_transfer(
+    customer: Api, staff: Api, make_product: Any, payu: PayUDouble
+) -> None:
+    product = make_product(stock=5, price="30.00")
+    customer.post("/api/bucket", {"product": product, "quantity": 3})
+    order = customer.post("/api/orders", {"payment": "payu"}).json()
+    first = start(customer, order).json()
+    ref = next(o.order_id for o in payu.orders.values() if o.ext_order_id == first["payment_uuid"])
+    switched = start(customer, order, method="transfer")
+    assert switched.status_code == 201, switched.content
+    payu.set_status(ref, "CANCELED")
+
+    answer = post_signed(NOTIFY, *payu.order_notification(ref))
+
+    assert answer.status_code == 200, answer.content
+    assert order_now(customer, order)["status"] == "to_pay"
+    assert available(customer, product) == 2  # the stock stays sold
+    statuses = {p.id: p.status for p in payments_of(order)}
+    assert statuses[uuid.UUID(first["payment_uuid"])] == "failed"
+    assert payment_now(customer, order)["payment_uuid"] == switched.json()["payment_uuid"]
+    assert payment_now(customer, order)["status"] == "pending"
+    marked = staff.post(f"/api/admin/orders/{order['order_uuid']}/set_paid")
+    assert marked.status_code == 200, marked.content
+    assert order_now(customer, order)["status"] == "paid"
+    assert payment_now(customer, order)["status"] == "succeeded"
+
+
+def test_payu_completing_an_abandoned_attempt_pays_the_order_once(
+    customer: Api, staff: Api, make_product: Any, payu: PayUDouble
+) -> None:
+    """The money really arrived at PayU after the switch: it pays the order, and the
+    transfer can then pay nothing a second time."""
+    order, first, ref = _payu_started(customer, make_product, payu)
+    assert start(customer, order, method="transfer").status_code == 201
+    payu.pay(ref)
+
+    answer = post_signed(NOTIFY, *payu.order_notification(ref))
+
+    assert answer.status_code == 200, answer.content
+    assert order_now(customer, order)["status"] == "paid"
+    statuses = {p.id: p.status for p in payments_of(order)}
+    assert statuses[uuid.UUID(first["payment_uuid"])] == "succeeded"
+    again = staff.post(f"/api/admin/orders/{order['order_uuid']}/set_paid")
+    assert error_of(again) == (409, 5001)
+
+
 def test_payu_confirm_asks_payu_for_the_status(
     customer: Api, make_product: Any, payu: PayUDouble
 ) -> None:

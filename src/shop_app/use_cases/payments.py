@@ -45,7 +45,9 @@ def settle(
 
     Stale or repeated news (a late ``pending`` after ``succeeded``) changes nothing
     and returns False. Success pays the order unless it is already paid; a
-    definitive failure fails the order and gives its stock back.
+    definitive failure fails the order and gives its stock back, but only when it is
+    news of the order's current (latest) attempt: a cancellation of an attempt the
+    customer abandoned (switched method) fails that attempt alone.
     """
     if status == payment.status or not payment.can_move_to(status):
         return False
@@ -56,12 +58,19 @@ def settle(
     if status == PaymentStatus.SUCCEEDED and order.is_payable:
         order.mark_paid(payment.id, at=now)
     elif status in (PaymentStatus.FAILED, PaymentStatus.CANCELED) and order_failed:
-        if order.is_payable:  # a late failure never undoes a payment
+        # A late failure never undoes a payment, and only the current attempt speaks
+        # for the order (the order row is locked: no newer attempt can appear now).
+        if order.is_payable and _is_current(uow, payment):
             order.fail()
             return_stock(uow, order)
     uow.payments.save(payment)
     uow.orders.save(order)
     return True
+
+
+def _is_current(uow: UnitOfWork, payment: Payment) -> bool:
+    latest = uow.payments.latest_for(payment.order_id)
+    return latest is None or latest.id == payment.id
 
 
 def give_back_stray_money(
