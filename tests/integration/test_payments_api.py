@@ -134,8 +134,11 @@ def test_a_declined_card_leaves_the_order_payable_and_a_new_attempt_pays(
     assert error_of(declined) == (402, 5002)
     assert order_now(customer, order)["status"] == "to_pay"
     assert payment_now(customer, order)["status"] == "failed"
-    # The failed attempt is over: confirming it again is refused, a new attempt works.
-    assert error_of(confirm(customer, order, card_token="pm_card_visa")) == (409, 5001)
+    # The failed attempt is over: confirming it again is refused with the code that
+    # says what to do (start a new payment), and a new attempt works.
+    again = confirm(customer, order, card_token="pm_card_visa")
+    assert error_of(again) == (409, 5011)
+    assert again.json()["details"] == {"status": "to_pay", "payment_status": "failed"}
     second = start(customer, order)
     assert second.status_code == 201, second.content
     assert second.json()["payment_uuid"] != first["payment_uuid"]

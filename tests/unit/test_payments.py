@@ -12,6 +12,7 @@ from shop_app.read_models import CustomerView, OrderView, PaymentView, ProductVi
 from shop_domain.errors import (
     AmountMismatch,
     InvalidNotificationSignature,
+    NoPaymentAwaitsConfirmation,
     OrderNotFound,
     OrderNotPayable,
     PaymentDeclined,
@@ -223,7 +224,7 @@ def test_a_declined_card_fails_the_payment_and_leaves_the_order_payable(
         confirm(shop, order)
     assert stored_payment(shop, payment).status == S.FAILED
     assert stored_order(shop, order).status == OrderStatus.TO_PAY
-    with pytest.raises(OrderNotPayable):  # that attempt is over ...
+    with pytest.raises(NoPaymentAwaitsConfirmation):  # that attempt is over ...
         confirm(shop, order)
     start(shop, order)  # ... the customer starts a new one
     assert confirm(shop, order).status == "succeeded"

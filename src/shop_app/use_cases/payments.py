@@ -19,6 +19,7 @@ from shop_app.read_models import PaymentView
 from shop_app.use_cases.orders import return_stock
 from shop_domain.errors import (
     AmountMismatch,
+    NoPaymentAwaitsConfirmation,
     OrderNotFound,
     OrderNotPayable,
     PaymentDeclined,
@@ -235,7 +236,8 @@ class ConfirmPayment:
     """Complete the latest payment (card token, or ask the provider for the status).
 
     The order and payment rows stay locked while the provider answers, so of two
-    racing confirms the first wins and the other sees 409/5001.
+    racing confirms the first wins and the other sees 409/5001. A payable order whose
+    latest attempt already failed or was canceled answers 409/5011 (start a new one).
     """
 
     def __init__(self, uow: UnitOfWork, clock: Clock, gateways: PaymentGateways):
@@ -250,7 +252,14 @@ class ConfirmPayment:
             if order is None:
                 raise OrderNotFound()
             payment = uow.payments.latest_for(order.id, for_update=True)
-            if payment is None or not order.is_payable or not payment.is_open:
+            if payment is None or not order.is_payable:
+                raise OrderNotPayable(details={"status": order.status.value})
+            if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
+                # The order can still be paid, only not by this attempt: say so.
+                raise NoPaymentAwaitsConfirmation(
+                    details={"status": order.status.value, "payment_status": payment.status.value}
+                )
+            if not payment.is_open:
                 raise OrderNotPayable(details={"status": order.status.value})
             gateway = self._gateways.by_provider(payment.provider)
             if not gateway.customer_confirms:

@@ -76,7 +76,7 @@ class ConfirmPaymentView(ShopView):
             400: "1000 validation error; 5003 payment method not available",
             402: schema.ERROR_TEXT[402],
             404: "1001 order not found",
-            409: "5001 no open payment, or the order cannot be paid in its status; 5007 transfers are confirmed on arrival; 1008 same key in progress",
+            409: "5001 no open payment, or the order cannot be paid in its status; 5011 the latest attempt failed or was canceled: start a new payment; 5007 transfers are confirmed on arrival; 1008 same key in progress",
             422: schema.ERROR_TEXT[422],
             502: schema.ERROR_TEXT[502],
         },
