@@ -199,6 +199,59 @@ def test_three_d_secure_failed_fails_the_payment(customer: Api, make_product: An
     assert order_now(customer, order)["status"] == "to_pay"
 
 
+def _back_link(html: str) -> str:
+    links = re.findall(r'<a href="([^"]+)"', html)
+    assert len(links) == 1, html
+    return links[0].replace("&amp;", "&")
+
+
+@pytest.mark.parametrize(("outcome", "word"), [("succeed", "succeeded"), ("fail", "failed")])
+def test_the_sandbox_result_page_says_how_it_ended_and_leads_back_to_the_shop(
+    customer: Api, make_product: Any, outcome: str, word: str
+) -> None:
+    order, path = _three_d_secure(customer, make_product)
+    token = _challenge_form(customer, path)
+
+    answer = customer.client.post(path, {"csrfmiddlewaretoken": token, "outcome": outcome})
+
+    assert answer.status_code == 200, answer.content
+    html = answer.content.decode()
+    assert f"The payment {word}" in html
+    assert _back_link(html) == f"{public_url()}/?order={order['order_uuid']}"
+
+
+@pytest.mark.parametrize(
+    ("first", "word", "then"), [("succeed", "succeeded", "fail"), ("fail", "failed", "succeed")]
+)
+def test_a_settled_sandbox_payment_is_shown_settled_and_a_stale_page_changes_nothing(
+    customer: Api, make_product: Any, first: str, word: str, then: str
+) -> None:
+    order, path = _three_d_secure(customer, make_product)
+    token = _challenge_form(customer, path)
+    done = customer.client.post(path, {"csrfmiddlewaretoken": token, "outcome": first})
+    assert done.status_code == 200, done.content
+    before = (order_now(customer, order), payment_now(customer, order))
+    assert before[1]["status"] == word
+
+    page = customer.client.get(path)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<form" not in html and "<button" not in html  # nothing left to choose
+    assert f"The payment {word}" in html
+    assert _back_link(html) == f"{public_url()}/?order={order['order_uuid']}"
+
+    # The page as it was before (a second tab, the back button): its other button.
+    stale = customer.client.post(path, {"csrfmiddlewaretoken": token, "outcome": then})
+
+    assert stale.status_code == 200, stale.content
+    html = stale.content.decode()
+    assert f"The payment {word}" in html and "already settled" in html
+    assert _back_link(html) == f"{public_url()}/?order={order['order_uuid']}"
+    assert (order_now(customer, order), payment_now(customer, order)) == before
+    assert [e[2] for e in events(before[1]["payment_uuid"])][-1] == word
+
+
 def test_the_sandbox_page_needs_the_csrf_token(customer: Api, make_product: Any) -> None:
     order, path = _three_d_secure(customer, make_product)
     _challenge_form(customer, path)

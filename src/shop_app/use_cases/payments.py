@@ -232,6 +232,21 @@ class GetPayment:
         return PaymentView.of(payment)
 
 
+class GetPaymentAttempt:
+    """One payment attempt by its id, whoever's it is: for callers that hold a proof of
+    it instead of a session (the card sandbox's signed 3-D Secure challenge)."""
+
+    def __init__(self, uow: UnitOfWork):
+        self._uow = uow
+
+    def __call__(self, *, payment_id: PaymentId) -> PaymentView:
+        with self._uow.read_only() as uow:
+            payment = uow.payments.get(payment_id)
+        if payment is None:
+            raise OrderNotFound()
+        return PaymentView.of(payment)
+
+
 class ConfirmPayment:
     """Complete the latest payment (card token, or ask the provider for the status).
 
