@@ -146,7 +146,11 @@ class ChangeBucketQuantity:
         if quantity < 0:
             raise ValidationFailed(details={"quantity": ["must be at least 0"]})
         with self._uow as uow:
-            line = uow.buckets.get(line_id, customer_id, for_update=True)
+            # All the customer's lines, locked (in the statement that finds this one):
+            # the bucket's total is checked against them, and no concurrent change of
+            # another line of the same bucket can slip past that check.
+            lines = uow.buckets.list_for(customer_id, for_update=True)
+            line = next((ln for ln in lines if ln.id == line_id), None)
             if line is None:
                 raise BucketLineNotFound()
             product = uow.products.lock([line.product_id])[line.product_id]
@@ -157,8 +161,7 @@ class ChangeBucketQuantity:
                 uow.products.save_stock([product])
                 uow.commit()
                 return None
-            others = [ln for ln in uow.buckets.list_for(customer_id) if ln.id != line.id]
-            ensure_line_fits(product.price * quantity, others)
+            ensure_line_fits(product.price * quantity, [ln for ln in lines if ln.id != line.id])
             if line.is_lapsed(now):
                 product.release(line.lapse(product.price))
             extra = quantity - line.reserved
