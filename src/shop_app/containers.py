@@ -66,6 +66,7 @@ class UseCases(containers.DeclarativeContainer):
         payments.StartPayment, uow=uow, ids=ids, clock=clock, gateways=gateways
     )
     get_payment = providers.Factory(payments.GetPayment, uow=uow)
+    get_payment_attempt = providers.Factory(payments.GetPaymentAttempt, uow=uow)
     confirm_payment = providers.Factory(
         payments.ConfirmPayment, uow=uow, clock=clock, gateways=gateways
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import attrs
@@ -65,3 +66,11 @@ class BucketLine:
     @property
     def value(self) -> Money:
         return self.unit_price * self.quantity
+
+
+def ensure_line_fits(value: Money, others: Iterable[BucketLine]) -> None:
+    """A line worth ``value`` may stand beside ``others`` (the bucket's other lines)
+    only if its value and the bucket's total fit the shop's money (400/1000)."""
+    value.ensure_fits("quantity", "the line's value")
+    total = value + Money.total([line.value for line in others], value.currency)
+    total.ensure_fits("quantity", "the bucket's total")

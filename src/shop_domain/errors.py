@@ -211,6 +211,14 @@ class TransferConfirmedOnArrival(Conflict):
     message = "bank transfers are confirmed when the money arrives"
 
 
+class NoPaymentAwaitsConfirmation(Conflict):
+    """The order is still payable but its latest attempt is over (declined, failed,
+    canceled): confirming it again cannot succeed; a new attempt can."""
+
+    code = 5011
+    message = "no payment awaits confirmation: start a new payment"
+
+
 class CurrencyMismatch(ShopError):
     """Arithmetic across currencies: a programming error, never a client's."""
 

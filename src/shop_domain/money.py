@@ -7,7 +7,19 @@ from typing import Any
 
 import attrs
 
-from shop_domain.errors import CurrencyMismatch
+from shop_domain.errors import CurrencyMismatch, ValidationFailed
+
+# The largest amount the shop's money can hold: every money column (prices, line
+# prices, sums, payments) holds at least MONEY_MAX_DIGITS digits, MONEY_DECIMAL_PLACES
+# of them decimals (the persistence models are declared from these). Amounts are
+# checked against it where they arise (a price, a bucket line, a bucket, an order),
+# because SQLite does not enforce a column's precision and PostgreSQL answers an
+# overflow with an error.
+MONEY_MAX_DIGITS = 12
+MONEY_DECIMAL_PLACES = 2
+MAX_AMOUNT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES) - Decimal(1).scaleb(
+    -MONEY_DECIMAL_PLACES
+)
 
 # Minor-unit exponents where they differ from 2 (ISO 4217).
 _EXPONENTS = {"JPY": 0, "KRW": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
@@ -76,6 +88,23 @@ class Money:
     def __le__(self, other: Money) -> bool:
         self._same(other)
         return self.amount <= other.amount
+
+    @property
+    def fits(self) -> bool:
+        """Whether the shop's money columns can hold this amount (see MAX_AMOUNT)."""
+        return abs(self.amount) <= MAX_AMOUNT
+
+    def ensure_fits(self, field: str, what: str) -> None:
+        """Refuse (400/1000, ``details[field]``) an amount the shop cannot hold."""
+        if not self.fits:
+            raise ValidationFailed(
+                details={
+                    field: [
+                        f"{what} {self} is over the largest amount the shop can hold, "
+                        f"{MAX_AMOUNT} {self.currency}"
+                    ]
+                }
+            )
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

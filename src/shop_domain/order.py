@@ -69,6 +69,7 @@ class Order:
         if not lines:
             raise ValueError("an order needs at least one line")
         total = Money.total([line.value for line in lines], currency)
+        total.ensure_fits("bucket", "the order's sum")
         return cls(
             id=id,
             customer_id=customer_id,

@@ -110,6 +110,11 @@ def test_exact_sums_are_paid_and_the_rest_is_reported(fixture_orders: CustomerId
     assert any(line.strip().startswith("overpaid") and str(OVER) in line for line in lines)
     assert sum(line.strip().startswith("unknown") for line in lines) == 3
     assert "no order has this title" in output and "no transfer title" in output
+    # The mistyped title (two check digits swapped) is reported as such, as it was read.
+    (mistyped,) = [line for line in lines if "check digits" in line]
+    assert mistyped.strip().startswith("unknown")
+    assert "title=SHOP064397391915443696 " in mistyped
+    assert "the title's check digits are wrong" in mistyped
     assert str(EXACT) not in output  # what was paid needs no attention
     assert lines[-1] == (
         "6 credits: paid 1, already_paid 0, underpaid 1, overpaid 1, not_payable 0, unknown 3"

@@ -387,3 +387,54 @@ def test_stock_accounting_is_visible_in_the_catalog(
     assert available(anon, product) == 5
     customer.post(f"/api/bucket/{mine}", {"quantity": 0})
     assert available(anon, product) == 10
+
+
+# --- amounts the shop's money cannot hold ----------------------------------------------
+
+TOP_PRICE = "9999999999.99"  # the largest price the money columns hold
+
+
+def test_a_line_worth_more_than_the_shop_can_hold_is_refused(
+    customer: Api, make_product: Any
+) -> None:
+    product = make_product(stock=500, price=TOP_PRICE)
+
+    response = add(customer, product, 101)
+
+    assert error_of(response) == (400, 1000)
+    assert "quantity" in response.json()["details"]
+    assert available(customer, product) == 500  # nothing reserved
+    assert rows(customer) == []
+    assert add(customer, product, 1).status_code == 201  # one unit fits
+
+
+def test_a_bucket_total_over_what_the_shop_can_hold_is_refused(
+    customer: Api, make_product: Any
+) -> None:
+    first, second = make_product(stock=5, price=TOP_PRICE), make_product(stock=5, price="0.01")
+    line = line_of(customer, first)
+
+    response = add(customer, second, 1)
+
+    assert error_of(response) == (400, 1000)
+    assert "bucket's total" in response.json()["details"]["quantity"][0]
+    assert available(customer, second) == 5
+    assert [r["bucket_uuid"] for r in rows(customer)] == [line]
+    assert customer.get("/api/bucket").json()["total"] == TOP_PRICE
+
+
+def test_raising_a_line_beyond_what_the_shop_can_hold_is_refused_and_keeps_it(
+    customer: Api, make_product: Any
+) -> None:
+    product = make_product(stock=500, price="100000000.00")
+    line = line_of(customer, product, 99)
+
+    response = customer.put(f"/api/bucket/{line}", {"quantity": 101})
+
+    assert error_of(response) == (400, 1000)
+    assert "quantity" in response.json()["details"]
+    assert [r["quantity"] for r in rows(customer)] == [99]
+    assert available(customer, product) == 401
+    assert customer.put(f"/api/bucket/{line}", {"quantity": 100}).status_code == 400
+    ok = customer.put(f"/api/bucket/{line}", {"quantity": 50})
+    assert ok.status_code == 200, ok.content

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -376,3 +376,29 @@ def test_a_disabled_method_is_refused_and_others_still_work(
     assert customer.get("/api/orders").json()["count"] == 0
     assert len(customer.get("/api/bucket").json()["results"]) == 1
     assert place(customer, "transfer")["payment"] == "transfer"
+
+
+def test_an_order_whose_sum_the_shop_cannot_hold_is_refused_and_changes_nothing(
+    customer: Api, staff: Api, make_product: Any
+) -> None:
+    """A line fitted when it was added; then its hold lapsed and the price rose, so the
+    order would sell it at a price whose sum no money column holds."""
+    from adapters.persistence.models import BucketLine, Order
+
+    product = make_product(stock=500, price="1.00")
+    fill(customer, (product, 101))
+    raised = staff.patch(f"/api/admin/products/{product}", {"price": "9999999999.99"})
+    assert raised.status_code == 200, raised.content
+    BucketLine.objects.update(reserved_until=datetime(2000, 1, 1, tzinfo=UTC))
+    bucket = customer.get("/api/bucket").json()  # reading lets the lapsed hold go
+    before = (stock_of(product), bucket)
+    assert before[0] == (500, 0)
+
+    response = customer.post("/api/orders", {"payment": "card"})
+
+    assert error_of(response) == (400, 1000)
+    assert "bucket" in response.json()["details"]
+    assert (stock_of(product), customer.get("/api/bucket").json()) == before
+    assert stock_of(product)[0] == 500  # nothing sold
+    assert not Order.objects.exists()
+    assert customer.get("/api/orders").json()["count"] == 0

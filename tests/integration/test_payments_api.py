@@ -134,8 +134,11 @@ def test_a_declined_card_leaves_the_order_payable_and_a_new_attempt_pays(
     assert error_of(declined) == (402, 5002)
     assert order_now(customer, order)["status"] == "to_pay"
     assert payment_now(customer, order)["status"] == "failed"
-    # The failed attempt is over: confirming it again is refused, a new attempt works.
-    assert error_of(confirm(customer, order, card_token="pm_card_visa")) == (409, 5001)
+    # The failed attempt is over: confirming it again is refused with the code that
+    # says what to do (start a new payment), and a new attempt works.
+    again = confirm(customer, order, card_token="pm_card_visa")
+    assert error_of(again) == (409, 5011)
+    assert again.json()["details"] == {"status": "to_pay", "payment_status": "failed"}
     second = start(customer, order)
     assert second.status_code == 201, second.content
     assert second.json()["payment_uuid"] != first["payment_uuid"]
@@ -194,6 +197,59 @@ def test_three_d_secure_failed_fails_the_payment(customer: Api, make_product: An
     assert answer.status_code == 200, answer.content
     assert payment_now(customer, order)["status"] == "failed"
     assert order_now(customer, order)["status"] == "to_pay"
+
+
+def _back_link(html: str) -> str:
+    links = re.findall(r'<a href="([^"]+)"', html)
+    assert len(links) == 1, html
+    return links[0].replace("&amp;", "&")
+
+
+@pytest.mark.parametrize(("outcome", "word"), [("succeed", "succeeded"), ("fail", "failed")])
+def test_the_sandbox_result_page_says_how_it_ended_and_leads_back_to_the_shop(
+    customer: Api, make_product: Any, outcome: str, word: str
+) -> None:
+    order, path = _three_d_secure(customer, make_product)
+    token = _challenge_form(customer, path)
+
+    answer = customer.client.post(path, {"csrfmiddlewaretoken": token, "outcome": outcome})
+
+    assert answer.status_code == 200, answer.content
+    html = answer.content.decode()
+    assert f"The payment {word}" in html
+    assert _back_link(html) == f"{public_url()}/?order={order['order_uuid']}"
+
+
+@pytest.mark.parametrize(
+    ("first", "word", "then"), [("succeed", "succeeded", "fail"), ("fail", "failed", "succeed")]
+)
+def test_a_settled_sandbox_payment_is_shown_settled_and_a_stale_page_changes_nothing(
+    customer: Api, make_product: Any, first: str, word: str, then: str
+) -> None:
+    order, path = _three_d_secure(customer, make_product)
+    token = _challenge_form(customer, path)
+    done = customer.client.post(path, {"csrfmiddlewaretoken": token, "outcome": first})
+    assert done.status_code == 200, done.content
+    before = (order_now(customer, order), payment_now(customer, order))
+    assert before[1]["status"] == word
+
+    page = customer.client.get(path)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<form" not in html and "<button" not in html  # nothing left to choose
+    assert f"The payment {word}" in html
+    assert _back_link(html) == f"{public_url()}/?order={order['order_uuid']}"
+
+    # The page as it was before (a second tab, the back button): its other button.
+    stale = customer.client.post(path, {"csrfmiddlewaretoken": token, "outcome": then})
+
+    assert stale.status_code == 200, stale.content
+    html = stale.content.decode()
+    assert f"The payment {word}" in html and "already settled" in html
+    assert _back_link(html) == f"{public_url()}/?order={order['order_uuid']}"
+    assert (order_now(customer, order), payment_now(customer, order)) == before
+    assert [e[2] for e in events(before[1]["payment_uuid"])][-1] == word
 
 
 def test_the_sandbox_page_needs_the_csrf_token(customer: Api, make_product: Any) -> None:
@@ -480,6 +536,52 @@ def test_payu_canceled_fails_the_order_and_gives_the_stock_back(
     assert post_signed(NOTIFY, *payu.order_notification(ref)).status_code == 200
     assert available(customer, product) == 5
     assert paid_ref != ref
+
+
+def test_payu_canceling_an_abandoned_attempt_leaves_the_order_waiting_for_its_transfer(
+    customer: Api, staff: Api, make_product: Any, payu: PayUDouble
+) -> None:
+    product = make_product(stock=5, price="30.00")
+    customer.post("/api/bucket", {"product": product, "quantity": 3})
+    order = customer.post("/api/orders", {"payment": "payu"}).json()
+    first = start(customer, order).json()
+    ref = next(o.order_id for o in payu.orders.values() if o.ext_order_id == first["payment_uuid"])
+    switched = start(customer, order, method="transfer")
+    assert switched.status_code == 201, switched.content
+    payu.set_status(ref, "CANCELED")
+
+    answer = post_signed(NOTIFY, *payu.order_notification(ref))
+
+    assert answer.status_code == 200, answer.content
+    assert order_now(customer, order)["status"] == "to_pay"
+    assert available(customer, product) == 2  # the stock stays sold
+    statuses = {p.id: p.status for p in payments_of(order)}
+    assert statuses[uuid.UUID(first["payment_uuid"])] == "failed"
+    assert payment_now(customer, order)["payment_uuid"] == switched.json()["payment_uuid"]
+    assert payment_now(customer, order)["status"] == "pending"
+    marked = staff.post(f"/api/admin/orders/{order['order_uuid']}/set_paid")
+    assert marked.status_code == 200, marked.content
+    assert order_now(customer, order)["status"] == "paid"
+    assert payment_now(customer, order)["status"] == "succeeded"
+
+
+def test_payu_completing_an_abandoned_attempt_pays_the_order_once(
+    customer: Api, staff: Api, make_product: Any, payu: PayUDouble
+) -> None:
+    """The money really arrived at PayU after the switch: it pays the order, and the
+    transfer can then pay nothing a second time."""
+    order, first, ref = _payu_started(customer, make_product, payu)
+    assert start(customer, order, method="transfer").status_code == 201
+    payu.pay(ref)
+
+    answer = post_signed(NOTIFY, *payu.order_notification(ref))
+
+    assert answer.status_code == 200, answer.content
+    assert order_now(customer, order)["status"] == "paid"
+    statuses = {p.id: p.status for p in payments_of(order)}
+    assert statuses[uuid.UUID(first["payment_uuid"])] == "succeeded"
+    again = staff.post(f"/api/admin/orders/{order['order_uuid']}/set_paid")
+    assert error_of(again) == (409, 5001)
 
 
 def test_payu_confirm_asks_payu_for_the_status(

@@ -18,7 +18,7 @@ BUDGET = {
     "GET /api/products": 1,  # the catalog needs no session: no login lookups
     "GET /api/products/<id>": 1,
     "GET /api/profile": 3,
-    "POST /api/bucket": 5,
+    "POST /api/bucket": 6,  # SQLite: lock, the bucket's total (money limit), insert, update
     "GET /api/bucket": 4,
     "PUT /api/bucket/<id>": 6,
     "DELETE /api/bucket/<id>": 6,

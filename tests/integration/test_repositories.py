@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from shop_app.ports.repositories import ProductFilter
 from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer
 from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
-from shop_domain.money import Money
+from shop_domain.money import MAX_AMOUNT, Money
 from shop_domain.order import Order, OrderLine, OrderStatus, PaymentMethod
 from shop_domain.payment import ChangeSource, Payment, PaymentStatus
 from shop_domain.product import Product
@@ -292,10 +293,13 @@ def test_payments_latest_by_reference_and_saved(new_uow: Callable[[], Any]) -> N
 
 
 # --- one-statement changes (UnitOfWork.single_change) --------------------------------
-def hold(uow: Any, c: Customer, p: Product, quantity: int) -> Any:
+SHOP_LIMIT = Money(MAX_AMOUNT)
+
+
+def hold(uow: Any, c: Customer, p: Product, quantity: int, within: Money = SHOP_LIMIT) -> Any:
     return uow.buckets.hold_new_line(
         line_id=_id(), customer_id=c.id, product_id=p.id, quantity=quantity,
-        until=NOW + timedelta(minutes=15),
+        until=NOW + timedelta(minutes=15), within=within,
     )  # fmt: skip
 
 
@@ -331,6 +335,23 @@ def test_no_line_is_held_when_the_units_are_not_there(
     with new_uow() as uow:
         assert uow.products.lock([p.id])[p.id].reserved == reserved, "nothing reserved"
         assert uow.buckets.list_for(c.id) == []
+
+
+def test_no_line_is_held_beyond_the_bucket_value_it_is_given(
+    new_uow: Callable[[], Any],
+) -> None:
+    c, p, q = customer(), product(price="10.00", stock=50), product(price="3.00", stock=50)
+    stored(new_uow, c, p, q)
+    with new_uow().single_change() as uow:
+        assert hold(uow, c, p, 5, within=Money("49.99")) is None  # the line alone: 50.00
+        assert hold(uow, c, p, 5, within=Money("50.00")) is not None
+    with new_uow().single_change() as uow:  # 50.00 held + 3 x 3.00 > 58.99
+        assert hold(uow, c, q, 3, within=Money("58.99")) is None
+    with new_uow() as uow:
+        assert uow.products.lock([q.id])[q.id].reserved == 0, "nothing reserved"
+        assert [ln.product_id for ln in uow.buckets.list_for(c.id)] == [p.id]
+    with new_uow().single_change() as uow:
+        assert hold(uow, c, q, 3, within=Money("59.00")) is not None
 
 
 def test_no_line_is_held_for_a_missing_product(new_uow: Callable[[], Any]) -> None:
@@ -409,3 +430,29 @@ def test_a_bucket_is_locked_with_its_products_oldest_line_first(
         assert [ln.id for ln in lines] == [older.id, newer.id]
         assert {pid: p.stock for pid, p in products.items()} == {first.id: 5, second.id: 9}
         assert uow.buckets.lock_with_products(customer().id) == ([], {})
+
+
+def test_every_money_column_holds_the_largest_amount_of_the_domain() -> None:
+    """shop_domain.money.MAX_AMOUNT is the narrowest money column's largest value: every
+    amount the domain lets arise fits every column (SQLite would not say otherwise)."""
+    from django.apps import apps
+    from django.db import models as dj
+
+    from shop_domain.money import MONEY_DECIMAL_PLACES
+
+    columns = [
+        field
+        for model in apps.get_app_config("shop").get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, dj.DecimalField)
+    ]
+    assert len(columns) >= 5  # prices (product, bucket line, order line), sums, payments
+    for field in columns:
+        assert field.decimal_places == MONEY_DECIMAL_PLACES, field
+        largest = Decimal(10) ** (field.max_digits - field.decimal_places) - Decimal("0.01")
+        assert largest >= MAX_AMOUNT, field
+    narrowest = min(columns, key=lambda f: f.max_digits - f.decimal_places)
+    assert (
+        Decimal(10) ** (narrowest.max_digits - narrowest.decimal_places) - Decimal("0.01")
+        == MAX_AMOUNT
+    )

@@ -134,6 +134,8 @@ def test_create_with_only_the_required_fields_uses_defaults(staff: Api) -> None:
         ({"price": "1e400"}, "price"),
         ({"price": "NaN"}, "price"),
         ({"price": 10**30}, "price"),
+        ({"price": "10000000000.00"}, "price"),  # over what the money columns hold
+        ({"price": 10**10}, "price"),
         ({"status": "clearance"}, "status"),
         ({"stock": -1}, "stock"),
         ({"stock": 10**30}, "stock"),
@@ -222,6 +224,21 @@ def test_patch_changes_only_what_is_sent(staff: Api) -> None:
 
     assert response.status_code == 200
     assert response.json() == {**before, "stock": 30}
+
+
+def test_the_largest_price_the_shop_holds_is_taken_and_one_cent_more_is_not(
+    staff: Api, anon: Api
+) -> None:
+    created = staff.post("/api/admin/products", product_body(price="9999999999.99"))
+    assert created.status_code == 201, created.content
+    uuid_ = created.json()["uuid"]
+    assert anon.get(f"/api/products/{uuid_}").json()["price"] == "9999999999.99"
+
+    response = staff.patch(f"/api/admin/products/{uuid_}", {"price": "10000000000.00"})
+
+    assert error_of(response) == (400, 1000)
+    assert "price" in response.json()["details"]
+    assert anon.get(f"/api/products/{uuid_}").json()["price"] == "9999999999.99"
 
 
 def test_patch_with_a_bad_value_is_400(staff: Api) -> None:

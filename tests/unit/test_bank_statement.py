@@ -8,7 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.payments.bank_transfer import BankTransferGateway, find_titles, transfer_title
+from adapters.payments.bank_transfer import (
+    BankTransferGateway,
+    find_mistyped_titles,
+    find_titles,
+    transfer_title,
+)
 from shop_app.ports.payment_gateway import PaymentGateways
 from shop_app.read_models import OrderView, PaymentView
 from shop_app.use_cases.bank_statement import BankCredit, CreditOutcome, StatementReport
@@ -59,7 +64,9 @@ def credit(amount: str, text: str, reference: str = "BR1") -> BankCredit:
 
 
 def run_import(shop: Shop, *credits: BankCredit) -> StatementReport:
-    return shop.use.import_bank_credits()(credits=credits, find_titles=find_titles)
+    return shop.use.import_bank_credits()(
+        credits=credits, find_titles=find_titles, find_mistyped=find_mistyped_titles
+    )
 
 
 def payments_of(shop: Shop, order: OrderView) -> list[Payment]:
@@ -162,11 +169,13 @@ def test_credits_without_a_title_of_an_order_are_unknown(shop: Shop) -> None:
 
     assert [e.outcome for e in report.entries] == [CreditOutcome.UNKNOWN] * 3
     assert [e.note for e in report.unknown] == [
-        "no transfer title",
+        "the title's check digits are wrong",
         "no order has this title",
         "no transfer title",
     ]
+    assert report.unknown[0].title == mistyped  # the title it looked like
     assert report.unknown[1].title == nobodys
+    assert report.unknown[2].title == ""
     assert all(e.order_id is None for e in report.unknown)
     assert status_of(shop, order) == OrderStatus.TO_PAY
 

@@ -346,3 +346,32 @@ def test_reading_the_bucket_lets_lapsed_holds_go(shop: Shop) -> None:
     assert bucket.lines.count == 1, "the line stays in the bucket"
     assert shop.stock_of(mug.id) == (5, 0), "but holds nothing any more"
     assert shop.store.tables.lines[bucket.lines.items[0].id].reserved == 0
+
+
+# --- amounts the shop's money cannot hold ---------------------------------------------
+TOP = "9999999999.99"  # shop_domain.money.MAX_AMOUNT
+
+
+def test_a_line_or_bucket_worth_more_than_the_shop_can_hold_is_refused(shop: Shop) -> None:
+    alice = shop.customer()
+    gold, pin = shop.product(stock=500, price=TOP), shop.product(stock=5, price="0.01")
+    with pytest.raises(ValidationFailed) as refused:
+        add(shop, alice, gold, 101)
+    assert "line's value" in refused.value.details["quantity"][0]  # type: ignore[index]
+    assert shop.stock_of(gold.id) == (500, 0)
+    add(shop, alice, gold, 1)
+    with pytest.raises(ValidationFailed) as refused:
+        add(shop, alice, pin, 1)
+    assert "bucket's total" in refused.value.details["quantity"][0]  # type: ignore[index]
+    assert shop.stock_of(pin.id) == (5, 0)
+    assert len(shop.store.tables.lines) == 1
+
+
+def test_raising_a_line_beyond_what_the_shop_can_hold_is_refused(shop: Shop) -> None:
+    alice = shop.customer()
+    pricey = shop.product(stock=500, price="100000000.00")
+    line = add(shop, alice, pricey, 99)
+    with pytest.raises(ValidationFailed):
+        change(shop, alice, line, 100)
+    assert (stored_line(shop, line).quantity, shop.stock_of(pricey.id)) == (99, (500, 99))
+    assert change(shop, alice, line, 0) is None  # lowering and removing always work

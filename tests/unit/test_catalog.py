@@ -9,9 +9,9 @@ import pytest
 
 from shop_app.ports.paging import PageRequest
 from shop_app.ports.repositories import ProductFilter
-from shop_domain.errors import NotEnoughStock, ProductNotFound
+from shop_domain.errors import NotEnoughStock, ProductNotFound, ValidationFailed
 from shop_domain.ids import ProductId
-from shop_domain.money import Money
+from shop_domain.money import MAX_AMOUNT, Money
 from shop_domain.product import ProductStatus
 from tests.unit.shop import Shop
 
@@ -43,6 +43,19 @@ def test_create_product_in_the_shop_currency(shop: Shop) -> None:
     assert stored.price == Money("12.50", "PLN")
     assert stored.status == ProductStatus.PROMOTIONS
     assert (view.stock, view.reserved, view.available, view.active) == (7, 0, 7, True)
+
+
+def test_a_price_the_shop_cannot_hold_is_refused_on_create_and_update(shop: Shop) -> None:
+    """The domain's rule, not only the web serializer's: SQLite would store anything."""
+    too_much = MAX_AMOUNT + Decimal("0.01")
+    with pytest.raises(ValidationFailed) as refused:
+        shop.use.create_product()(name="Gold", price=too_much)
+    assert "price" in (refused.value.details or {})
+    assert shop.store.tables.products == {}
+    view = shop.use.create_product()(name="Gold", price=MAX_AMOUNT)
+    with pytest.raises(ValidationFailed):
+        shop.use.update_product()(product_id=view.id, price=too_much)
+    assert shop.store.tables.products[view.id].price == Money(MAX_AMOUNT)
 
 
 def test_list_shows_only_active_products_by_name(catalog: Shop) -> None:

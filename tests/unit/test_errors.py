@@ -36,6 +36,7 @@ CONTRACT: dict[int, tuple[type[e.ShopError], type[e.ShopError]]] = {
     5005: (e.PaymentProviderUnavailable, e.Unavailable),  # 502
     5006: (e.AmountMismatch, e.Conflict),
     5007: (e.TransferConfirmedOnArrival, e.Conflict),
+    5011: (e.NoPaymentAwaitsConfirmation, e.Conflict),  # contract Part 2
     1999: (e.InternalError, e.InternalError),  # 500
     # Extension, documented in docs/api-contract.md: a parallel request with the same
     # Idempotency-Key is still running (the contract lets race losers answer 409).

@@ -7,8 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from shop_domain.errors import CurrencyMismatch
-from shop_domain.money import Money, minor_exponent
+from shop_domain.errors import CurrencyMismatch, ValidationFailed
+from shop_domain.money import (
+    MAX_AMOUNT,
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_DIGITS,
+    Money,
+    minor_exponent,
+)
 
 
 def test_amount_is_quantised_to_the_minor_unit() -> None:
@@ -131,3 +137,21 @@ def test_money_is_immutable_and_hashable() -> None:
     with pytest.raises(AttributeError):
         m.amount = Decimal("2")  # type: ignore[misc]
     assert {m, Money("1")} == {m}
+
+
+def test_the_largest_amount_is_all_nines_of_the_columns_digits() -> None:
+    assert Decimal("9" * (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES) + ".99") == MAX_AMOUNT
+    assert len(MAX_AMOUNT.as_tuple().digits) == MONEY_MAX_DIGITS
+    assert -MAX_AMOUNT.as_tuple().exponent == MONEY_DECIMAL_PLACES
+
+
+def test_amounts_fit_up_to_the_largest_and_not_a_cent_more() -> None:
+    assert Money(MAX_AMOUNT).fits and Money(-MAX_AMOUNT).fits and Money(0).fits
+    over = Money(MAX_AMOUNT) + Money("0.01")
+    assert not over.fits
+    Money(MAX_AMOUNT).ensure_fits("price", "the price")
+    with pytest.raises(ValidationFailed) as refused:
+        over.ensure_fits("price", "the price")
+    assert refused.value.details is not None
+    (message,) = refused.value.details["price"]
+    assert str(over) in message and str(MAX_AMOUNT) in message

@@ -19,6 +19,7 @@ from shop_domain.errors import (
     PaymentMethodNotAvailable,
     PaymentProviderUnavailable,
     ProductNotAvailable,
+    ValidationFailed,
 )
 from shop_domain.ids import OrderId
 from shop_domain.money import Money
@@ -125,6 +126,21 @@ def test_a_lapsed_line_is_sold_afresh_at_the_current_price(
     order = place(shop, alice)
     assert order.total == Money("60.00")
     assert shop.stock_of(mug.id) == (8, 0)
+
+
+def test_an_order_whose_sum_the_shop_cannot_hold_is_refused_and_changes_nothing(
+    shop: Shop, alice: CustomerView
+) -> None:
+    big = shop.product(stock=500, price="1.00")
+    add(shop, alice, big, 101)
+    shop.use.update_product()(product_id=big.id, price=Decimal("9999999999.99"))
+    shop.clock.advance(minutes=31)  # the hold lapsed: the line sells at today's price
+    with pytest.raises(ValidationFailed) as refused:
+        place(shop, alice)
+    assert "bucket" in (refused.value.details or {})
+    assert shop.stock_of(big.id)[0] == 500
+    assert bucket_size(shop, alice) == 1
+    assert shop.store.tables.orders == {}
 
 
 def test_a_hold_ends_exactly_at_its_time(shop: Shop, alice: CustomerView, mug: ProductView) -> None:

@@ -12,6 +12,7 @@ from shop_app.read_models import CustomerView, OrderView, PaymentView, ProductVi
 from shop_domain.errors import (
     AmountMismatch,
     InvalidNotificationSignature,
+    NoPaymentAwaitsConfirmation,
     OrderNotFound,
     OrderNotPayable,
     PaymentDeclined,
@@ -223,7 +224,7 @@ def test_a_declined_card_fails_the_payment_and_leaves_the_order_payable(
         confirm(shop, order)
     assert stored_payment(shop, payment).status == S.FAILED
     assert stored_order(shop, order).status == OrderStatus.TO_PAY
-    with pytest.raises(OrderNotPayable):  # that attempt is over ...
+    with pytest.raises(NoPaymentAwaitsConfirmation):  # that attempt is over ...
         confirm(shop, order)
     start(shop, order)  # ... the customer starts a new one
     assert confirm(shop, order).status == "succeeded"
@@ -305,6 +306,49 @@ def test_a_late_failure_of_an_older_attempt_never_undoes_a_payment(
     assert stored_payment(shop, payu_payment).status == S.CANCELED
     assert stored_order(shop, order).status == OrderStatus.PAID
     assert shop.stock_of(mug.id) == (8, 0)
+
+
+def test_a_cancellation_of_an_abandoned_attempt_fails_that_attempt_only(
+    shop: Shop, mug: ProductView, order: OrderView, payu_payment: PaymentView
+) -> None:
+    transfer = start(shop, order, "transfer")  # the customer switched method
+
+    notify(shop, payu_payment, "failed", order_failed=True)
+
+    assert stored_payment(shop, payu_payment).status == S.FAILED
+    assert stored_order(shop, order).status == OrderStatus.TO_PAY
+    assert shop.stock_of(mug.id) == (8, 0)  # nothing went back on sale
+    assert stored_payment(shop, transfer).status == S.PENDING
+    shop.use.mark_transfer_paid()(order_id=order.id)
+    assert stored_order(shop, order).status == OrderStatus.PAID
+    assert stored_order(shop, order).paid_by == transfer.id
+
+
+def test_a_cancellation_of_the_current_attempt_still_fails_the_order(
+    shop: Shop, mug: ProductView, order: OrderView
+) -> None:
+    start(shop, order, "transfer")
+    current = start(shop, order, "payu")  # switched back: PayU is the current attempt
+
+    notify(shop, current, "failed", order_failed=True)
+
+    assert stored_order(shop, order).status == OrderStatus.ERROR
+    assert shop.stock_of(mug.id) == (10, 0)
+
+
+def test_a_late_success_of_an_abandoned_attempt_pays_the_order_once(
+    shop: Shop, order: OrderView, payu_payment: PaymentView
+) -> None:
+    """The money really arrived: the order is paid by that attempt, and the current
+    one can no longer pay it a second time."""
+    start(shop, order, "transfer")
+
+    notify(shop, payu_payment, "succeeded")
+
+    assert stored_order(shop, order).status == OrderStatus.PAID
+    assert stored_order(shop, order).paid_by == payu_payment.id
+    with pytest.raises(OrderNotPayable):
+        shop.use.mark_transfer_paid()(order_id=order.id)
 
 
 def test_a_notification_with_the_right_amount_pays(

@@ -73,16 +73,26 @@ def transfer_title(order_id: UUID) -> str:
     return TITLE_PREFIX + code + _check_digits(code)
 
 
-def find_titles(text: str) -> list[str]:
-    """Well-formed titles with valid check digits in a statement line, normalised
-    (upper case, no separators), each once, in order of appearance."""
+def _title_shapes(text: str, *, valid: bool) -> list[str]:
     found: list[str] = []
     for match in _TITLE_RE.finditer(text):
         digits = _NOT_DIGIT.sub("", match.group(1))
         title = TITLE_PREFIX + digits
-        if _valid(digits) and title not in found:
+        if _valid(digits) == valid and title not in found:
             found.append(title)
     return found
+
+
+def find_titles(text: str) -> list[str]:
+    """Well-formed titles with valid check digits in a statement line, normalised
+    (upper case, no separators), each once, in order of appearance."""
+    return _title_shapes(text, valid=True)
+
+
+def find_mistyped_titles(text: str) -> list[str]:
+    """What looks like a title but whose check digits are wrong (a mistyped title),
+    normalised as :func:`find_titles` does: never an order's title, only reported."""
+    return _title_shapes(text, valid=False)
 
 
 def _amount_text(amount: Money) -> str:

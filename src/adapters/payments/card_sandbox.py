@@ -24,6 +24,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from shop_app.ports.payment_gateway import GatewayResult, Notification, PaymentRequest
@@ -44,6 +45,18 @@ THREE_D_SECURE_TOKEN = "pm_card_threeDSecure2Required"
 
 _CHALLENGE_VERSION = 1
 _OUTCOMES = {"succeeded": PaymentStatus.SUCCEEDED, "failed": PaymentStatus.FAILED}
+# What the result page says of a settled payment, by status.
+_SETTLED = {
+    PaymentStatus.SUCCEEDED: ("Payment succeeded", "The payment succeeded."),
+    PaymentStatus.FAILED: ("Payment failed", "The payment failed: the check was not passed."),
+    PaymentStatus.CANCELED: ("Payment canceled", "The payment was canceled."),
+    PaymentStatus.REFUNDED: ("Payment refunded", "The payment succeeded and was refunded."),
+}
+_STYLE = (
+    "<style>body{font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto;"
+    "padding:0 1rem}form{display:inline-block;margin:.5rem .5rem 0 0}"
+    "button{font-size:1rem;padding:.5rem 1rem}</style>"
+)
 
 
 def _b64encode(data: bytes) -> str:
@@ -217,10 +230,7 @@ class CardSandboxGateway:
             "<!DOCTYPE html>\n"
             '<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            "<title>Card sandbox: 3-D Secure</title>"
-            "<style>body{font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto;"
-            "padding:0 1rem}form{display:inline-block;margin:.5rem .5rem 0 0}"
-            "button{font-size:1rem;padding:.5rem 1rem}</style></head><body>"
+            f"<title>Card sandbox: 3-D Secure</title>{_STYLE}</head><body>"
             "<h1>3-D Secure check</h1>"
             f"<p>Payment <code>{html.escape(str(payment_id))}</code> of "
             f"<strong>{html.escape(str(amount))}</strong>.</p>"
@@ -228,6 +238,34 @@ class CardSandboxGateway:
             "Choose how the cardholder's check ends.</p>"
             f"{form('succeed', 'Complete authentication')}"
             f"{form('fail', 'Fail authentication')}"
+            "</body></html>\n"
+        )
+
+    def return_url(self, order_id: UUID) -> str:
+        """Where a result page sends the customer: the shop, with the order in the
+        query (as PayU's ``continueUrl`` leads back to the shop)."""
+        return f"{self._public_url}/?{urlencode({'order': str(order_id)})}"
+
+    def render_result_page(
+        self, challenge: str, *, status: PaymentStatus, order_id: UUID, already: bool = False
+    ) -> str:
+        """The page after the check, or instead of it once the payment is settled: it
+        says how the payment ended (no buttons: there is nothing left to choose) and
+        links back to the shop. ``already``: it was settled before this visit."""
+        payment_id, amount = self.read_challenge(challenge)
+        heading, text = _SETTLED.get(status, ("Payment in progress", "The payment is open."))
+        note = " This payment was already settled; nothing was changed." if already else ""
+        back = html.escape(self.return_url(order_id), quote=True)
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>Card sandbox: {heading}</title>{_STYLE}</head><body>"
+            f"<h1>{heading}</h1>"
+            f"<p>Payment <code>{html.escape(str(payment_id))}</code> of "
+            f"<strong>{html.escape(str(amount))}</strong>.</p>"
+            f"<p>{text}{note}</p>"
+            f'<p><a href="{back}">Back to the shop</a></p>'
             "</body></html>\n"
         )
 

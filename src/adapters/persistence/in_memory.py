@@ -28,6 +28,7 @@ from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer, fold_username
 from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
 from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
+from shop_domain.money import Money
 from shop_domain.order import Order, OrderStatus
 from shop_domain.payment import Payment
 from shop_domain.product import Product
@@ -149,9 +150,13 @@ class InMemoryBucketRepository:
         product_id: ProductId,
         quantity: int,
         until: datetime,
+        within: Money,
     ) -> tuple[BucketLine, Product] | None:
         product = self._t.products.get(product_id)
         if product is None or not product.can_hold(quantity):
+            return None
+        others = [line.value for line in self.list_for(customer_id)]
+        if within < product.price * quantity + Money.total(others, within.currency):
             return None
         line = BucketLine.holding(
             id=line_id, customer_id=customer_id, product_id=product_id, quantity=quantity,

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from shop_domain.customer import USERNAME_KEY_MAX_LENGTH, fold_username
+from shop_domain.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 
 class CustomerManager(UserManager):
@@ -65,7 +66,7 @@ class Product(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
-    price = models.DecimalField(max_digits=12, decimal_places=2)
+    price = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     product_type = models.CharField(max_length=100, blank=True, default="")
     status = models.CharField(max_length=16, choices=STATUSES, default="new")
     active = models.BooleanField(default=True)
@@ -97,7 +98,9 @@ class BucketLine(models.Model):
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.IntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES
+    )
     reserved = models.IntegerField(default=0)
     reserved_until = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -155,7 +158,9 @@ class OrderLine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     product_name = models.CharField(max_length=200)
     quantity = models.IntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES
+    )
     position = models.IntegerField(default=0)
 
     class Meta:

@@ -336,6 +336,7 @@ class DjangoBucketRepository:
         product_id: ProductId,
         quantity: int,
         until: datetime,
+        within: Money,
     ) -> tuple[BucketLine, Product] | None:
         line = BucketLine.holding(
             id=line_id,
@@ -346,15 +347,18 @@ class DjangoBucketRepository:
             until=until,
         )
         if connection.vendor != "postgresql":
-            return self._hold_new_line_locked(line)
+            return self._hold_new_line_locked(line, within)
         columns, params = _prep(m.BucketLine, mappers.line_fields(line))
         fixed = [p for c, p in zip(columns, params, strict=True) if c != "unit_price"]
         sql = (
             # One statement, atomic by itself: the product row is locked by the UPDATE
             # only while the statement runs; no line unless the units were reserved (the
-            # condition is Product.can_hold's).
+            # condition is Product.can_hold's), and only while the bucket's total stays
+            # within the money the shop can hold (bucket.ensure_line_fits's condition).
             f"WITH p AS (UPDATE {m.Product._meta.db_table} SET reserved = reserved + %s "
             "WHERE id = %s AND active AND stock - reserved >= %s "
+            "AND price * %s + (SELECT COALESCE(SUM(b.unit_price * b.quantity), 0) "
+            f"FROM {m.BucketLine._meta.db_table} b WHERE b.customer_id = %s) <= %s "
             f"RETURNING {_columns(m.Product)}), "
             f"line AS (INSERT INTO {m.BucketLine._meta.db_table} ({', '.join(columns)}) "
             f"SELECT {', '.join('p.price' if c == 'unit_price' else '%s' for c in columns)} "
@@ -366,7 +370,14 @@ class DjangoBucketRepository:
         guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
         try:
             with guard, connection.cursor() as cursor:
-                cursor.execute(sql, [quantity, _db(product_id), quantity, *fixed])
+                cursor.execute(
+                    sql,
+                    [
+                        quantity, _db(product_id), quantity,
+                        quantity, _db(customer_id), within.amount,
+                        *fixed,
+                    ],
+                )  # fmt: skip
                 row = cursor.fetchone()
         except IntegrityError:
             raise ProductAlreadyInBucket() from None
@@ -376,12 +387,17 @@ class DjangoBucketRepository:
         line.unit_price = product.price
         return line, product
 
-    def _hold_new_line_locked(self, line: BucketLine) -> tuple[BucketLine, Product] | None:
+    def _hold_new_line_locked(
+        self, line: BucketLine, within: Money
+    ) -> tuple[BucketLine, Product] | None:
         """The same in a short transaction of its own (SQLite has no writing CTEs)."""
         products = DjangoProductRepository(self._currency)
         with transaction.atomic():
             product = products.lock([line.product_id]).get(line.product_id)
             if product is None or not product.can_hold(line.quantity):
+                return None
+            others = [ln.value for ln in self.list_for(line.customer_id)]
+            if within < product.price * line.quantity + Money.total(others, within.currency):
                 return None
             product.reserve(line.quantity)
             line.unit_price = product.price

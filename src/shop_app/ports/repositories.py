@@ -16,6 +16,7 @@ from shop_app.ports.paging import Page, PageRequest
 from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer
 from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
+from shop_domain.money import Money
 from shop_domain.order import Order, OrderStatus
 from shop_domain.payment import Payment
 from shop_domain.product import Product
@@ -85,12 +86,14 @@ class BucketRepository(Protocol):
         product_id: ProductId,
         quantity: int,
         until: datetime,
+        within: Money,
     ) -> tuple[BucketLine, Product] | None:
         """Add a line holding ``quantity`` units of the product until ``until``, at the
         product's current price, and reserve those units on the product: both or neither,
         atomic on its own. Only if the product is active and has that many available
-        right now; otherwise nothing changes and the answer is None (the caller finds out
-        why under a lock). A second line for the product raises ProductAlreadyInBucket.
+        right now, and the new line's value plus the customer's other lines' values is at
+        most ``within``; otherwise nothing changes and the answer is None (the caller
+        finds out why under a lock). A second line for the product raises ProductAlreadyInBucket.
         Returns the new line and the product as it is after the reservation."""
         ...
 

@@ -99,7 +99,8 @@ class ImportBankCredits:
     marking it paid would. Anything else changes nothing and is reported: an order
     already paid (so importing one file twice pays nothing twice), less or more
     than the sum, a returned or failed order, no title or a title of no order
-    (titles with wrong check digits are not titles: ``find_titles`` drops them).
+    (titles with wrong check digits are not titles: ``find_titles`` drops them, and
+    ``find_mistyped`` finds them so that the report can say so, and which).
     """
 
     def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdSource, gateways: PaymentGateways):
@@ -110,22 +111,38 @@ class ImportBankCredits:
         *,
         credits: Iterable[BankCredit],
         find_titles: Callable[[str], list[str]],
+        find_mistyped: Callable[[str], list[str]] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> StatementReport:
-        """``find_titles`` is the transfer provider's title finder; ``progress`` is
-        called with 1 after each credit (it fits ``tqdm.update``)."""
+        """``find_titles`` is the transfer provider's title finder, ``find_mistyped``
+        its finder of look-alikes with wrong check digits (reported as such when a
+        credit has no title); ``progress`` is called with 1 after each credit (it fits
+        ``tqdm.update``)."""
         provider = self._gateways.for_method(PaymentMethod.TRANSFER).provider
         entries: list[StatementEntry] = []
         for credit in credits:
-            entries.append(self._import(credit, find_titles(credit.text), provider))
+            titles = find_titles(credit.text)
+            mistyped = find_mistyped(credit.text) if find_mistyped and not titles else []
+            entries.append(self._import(credit, titles, mistyped, provider))
             if progress is not None:
                 progress(1)
         return StatementReport(entries=tuple(entries))
 
-    def _import(self, credit: BankCredit, titles: list[str], provider: str) -> StatementEntry:
+    def _import(
+        self, credit: BankCredit, titles: list[str], mistyped: list[str], provider: str
+    ) -> StatementEntry:
         unknown = CreditOutcome.UNKNOWN
         if credit.amount.amount <= 0:
             return StatementEntry(credit=credit, outcome=unknown, note="not a credit")
+        if not titles and mistyped:
+            # Something that looks like a title, but a mistyped one: it names no order
+            # (the check digits exist so that it cannot name the wrong one); say which.
+            return StatementEntry(
+                credit=credit,
+                outcome=unknown,
+                title=", ".join(mistyped),
+                note="the title's check digits are wrong",
+            )
         with self._uow as uow:
             named: dict[OrderId, str] = {}  # order -> the title that named it
             for title in titles:

@@ -8,7 +8,7 @@ from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import BucketLineView, BucketView
 from shop_app.settings import ShopSettings
-from shop_domain.bucket import BucketLine
+from shop_domain.bucket import BucketLine, ensure_line_fits
 from shop_domain.errors import (
     BucketLineNotFound,
     NotEnoughStock,
@@ -16,7 +16,7 @@ from shop_domain.errors import (
     ValidationFailed,
 )
 from shop_domain.ids import BucketLineId, CustomerId, ProductId
-from shop_domain.money import Money
+from shop_domain.money import MAX_AMOUNT, Money
 from shop_domain.product import Product
 
 
@@ -102,6 +102,7 @@ class AddToBucket:
                 product_id=product_id,
                 quantity=quantity,
                 until=self._clock.now() + self._settings.reservation_ttl,
+                within=Money(MAX_AMOUNT, self._settings.currency),
             )
         if held is not None:
             line, product = held
@@ -113,6 +114,8 @@ class AddToBucket:
             product = uow.products.lock([product_id]).get(product_id)
             if product is None:
                 raise ProductNotAvailable(details={"product": str(product_id)})
+            others = [ln for ln in uow.buckets.list_for(customer_id) if ln.product_id != product_id]
+            ensure_line_fits(product.price * quantity, others)
             _reserve(uow, product, quantity, self._clock)
             line = BucketLine.holding(
                 id=line_id,
@@ -143,7 +146,11 @@ class ChangeBucketQuantity:
         if quantity < 0:
             raise ValidationFailed(details={"quantity": ["must be at least 0"]})
         with self._uow as uow:
-            line = uow.buckets.get(line_id, customer_id, for_update=True)
+            # All the customer's lines, locked (in the statement that finds this one):
+            # the bucket's total is checked against them, and no concurrent change of
+            # another line of the same bucket can slip past that check.
+            lines = uow.buckets.list_for(customer_id, for_update=True)
+            line = next((ln for ln in lines if ln.id == line_id), None)
             if line is None:
                 raise BucketLineNotFound()
             product = uow.products.lock([line.product_id])[line.product_id]
@@ -154,6 +161,7 @@ class ChangeBucketQuantity:
                 uow.products.save_stock([product])
                 uow.commit()
                 return None
+            ensure_line_fits(product.price * quantity, [ln for ln in lines if ln.id != line.id])
             if line.is_lapsed(now):
                 product.release(line.lapse(product.price))
             extra = quantity - line.reserved

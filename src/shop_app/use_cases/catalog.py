@@ -59,10 +59,12 @@ class CreateProduct:
         stock: int = 0,
         active: bool = True,
     ) -> ProductView:
+        money = Money(price, self._settings.currency)
+        money.ensure_fits("price", "the price")
         product = Product(
             id=ProductId(self._ids.new_id()),
             name=name,
-            price=Money(price, self._settings.currency),
+            price=money,
             description=description,
             product_type=product_type,
             status=ProductStatus(status),
@@ -101,6 +103,7 @@ class UpdateProduct:
                 product.name = name
             if price is not None:
                 product.price = Money(price, self._settings.currency)
+                product.price.ensure_fits("price", "the price")
             if description is not None:
                 product.description = description
             if product_type is not None:

@@ -19,6 +19,7 @@ from shop_app.read_models import PaymentView
 from shop_app.use_cases.orders import return_stock
 from shop_domain.errors import (
     AmountMismatch,
+    NoPaymentAwaitsConfirmation,
     OrderNotFound,
     OrderNotPayable,
     PaymentDeclined,
@@ -45,7 +46,9 @@ def settle(
 
     Stale or repeated news (a late ``pending`` after ``succeeded``) changes nothing
     and returns False. Success pays the order unless it is already paid; a
-    definitive failure fails the order and gives its stock back.
+    definitive failure fails the order and gives its stock back, but only when it is
+    news of the order's current (latest) attempt: a cancellation of an attempt the
+    customer abandoned (switched method) fails that attempt alone.
     """
     if status == payment.status or not payment.can_move_to(status):
         return False
@@ -56,12 +59,19 @@ def settle(
     if status == PaymentStatus.SUCCEEDED and order.is_payable:
         order.mark_paid(payment.id, at=now)
     elif status in (PaymentStatus.FAILED, PaymentStatus.CANCELED) and order_failed:
-        if order.is_payable:  # a late failure never undoes a payment
+        # A late failure never undoes a payment, and only the current attempt speaks
+        # for the order (the order row is locked: no newer attempt can appear now).
+        if order.is_payable and _is_current(uow, payment):
             order.fail()
             return_stock(uow, order)
     uow.payments.save(payment)
     uow.orders.save(order)
     return True
+
+
+def _is_current(uow: UnitOfWork, payment: Payment) -> bool:
+    latest = uow.payments.latest_for(payment.order_id)
+    return latest is None or latest.id == payment.id
 
 
 def give_back_stray_money(
@@ -222,11 +232,27 @@ class GetPayment:
         return PaymentView.of(payment)
 
 
+class GetPaymentAttempt:
+    """One payment attempt by its id, whoever's it is: for callers that hold a proof of
+    it instead of a session (the card sandbox's signed 3-D Secure challenge)."""
+
+    def __init__(self, uow: UnitOfWork):
+        self._uow = uow
+
+    def __call__(self, *, payment_id: PaymentId) -> PaymentView:
+        with self._uow.read_only() as uow:
+            payment = uow.payments.get(payment_id)
+        if payment is None:
+            raise OrderNotFound()
+        return PaymentView.of(payment)
+
+
 class ConfirmPayment:
     """Complete the latest payment (card token, or ask the provider for the status).
 
     The order and payment rows stay locked while the provider answers, so of two
-    racing confirms the first wins and the other sees 409/5001.
+    racing confirms the first wins and the other sees 409/5001. A payable order whose
+    latest attempt already failed or was canceled answers 409/5011 (start a new one).
     """
 
     def __init__(self, uow: UnitOfWork, clock: Clock, gateways: PaymentGateways):
@@ -241,7 +267,14 @@ class ConfirmPayment:
             if order is None:
                 raise OrderNotFound()
             payment = uow.payments.latest_for(order.id, for_update=True)
-            if payment is None or not order.is_payable or not payment.is_open:
+            if payment is None or not order.is_payable:
+                raise OrderNotPayable(details={"status": order.status.value})
+            if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
+                # The order can still be paid, only not by this attempt: say so.
+                raise NoPaymentAwaitsConfirmation(
+                    details={"status": order.status.value, "payment_status": payment.status.value}
+                )
+            if not payment.is_open:
                 raise OrderNotPayable(details={"status": order.status.value})
             gateway = self._gateways.by_provider(payment.provider)
             if not gateway.customer_confirms:

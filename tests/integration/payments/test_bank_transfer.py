@@ -18,7 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.payments.bank_statement import Credit, read_mt940
-from adapters.payments.bank_transfer import BankTransferGateway, find_titles, transfer_title
+from adapters.payments.bank_transfer import (
+    BankTransferGateway,
+    find_mistyped_titles,
+    find_titles,
+    transfer_title,
+)
 from adapters.payments.fake import FakePaymentGateway
 from adapters.persistence.in_memory import (
     FixedClock,
@@ -266,6 +271,15 @@ def test_every_transposition_of_neighbours_is_caught(order: uuid.UUID) -> None:
         if title[i] != title[i + 1]:
             typo = title[:i] + title[i + 1] + title[i] + title[i + 2 :]
             assert find_titles(f"Zamowienie {typo}") == [], typo
+            if typo.startswith("SHOP"):  # still title-shaped: reported as mistyped
+                assert find_mistyped_titles(f"Zamowienie {typo}") == [typo], typo
+
+
+def test_mistyped_titles_are_found_as_read_and_valid_ones_are_not() -> None:
+    text = f"{TITLES[EXACT]} oraz shop 0643 9739 1915 4436 96 i SHOP1234"
+    assert find_mistyped_titles(text) == ["SHOP064397391915443696"]
+    assert find_mistyped_titles(TITLES[EXACT]) == []
+    assert find_mistyped_titles("Zwrot za paczke, bez tytulu") == []
 
 
 def test_the_sample_orders_survive_every_typo_check() -> None:

@@ -287,6 +287,38 @@ def test_the_challenge_page_posts_both_outcomes(gateway: CardSandboxGateway) -> 
     assert not [v for k, v in parser.attrs if k in ("src", "href")]
 
 
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (PaymentStatus.SUCCEEDED, "The payment succeeded."),
+        (PaymentStatus.FAILED, "The payment failed"),
+        (PaymentStatus.CANCELED, "The payment was canceled."),
+        (PaymentStatus.REFUNDED, "The payment succeeded and was refunded."),
+    ],
+)
+def test_the_result_page_says_how_the_payment_ended_and_links_back_to_the_shop(
+    gateway: CardSandboxGateway, status: PaymentStatus, says: str
+) -> None:
+    payment = a_payment()
+    challenge = three_ds(gateway, payment)
+
+    page = gateway.render_result_page(challenge, status=status, order_id=payment.order_id)
+
+    parser = _Forms()
+    parser.feed(page)
+    assert parser.forms == []  # settled: no buttons
+    assert says in page and "already settled" not in page
+    assert "123.45 PLN" in page and str(payment.id) in page
+    links = [v for k, v in parser.attrs if k == "href"]
+    assert links == [f"http://shop.test:8000/?order={payment.order_id}"]
+    assert links == [gateway.return_url(payment.order_id)]
+    assert not [v for k, v in parser.attrs if k == "src"]
+    already = gateway.render_result_page(
+        challenge, status=status, order_id=payment.order_id, already=True
+    )
+    assert "already settled" in already
+
+
 def test_an_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError):
         CardSandboxGateway("", PUBLIC_URL)

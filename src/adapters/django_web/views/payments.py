@@ -22,6 +22,7 @@ from adapters.django_web.presenters import payment_json
 from adapters.django_web.views.base import ShopView, client_address, validated
 from shop_domain.errors import RouteNotFound, ShopError
 from shop_domain.ids import OrderId
+from shop_domain.payment import OPEN, PaymentStatus
 
 
 class PaymentView(ShopView):
@@ -76,7 +77,7 @@ class ConfirmPaymentView(ShopView):
             400: "1000 validation error; 5003 payment method not available",
             402: schema.ERROR_TEXT[402],
             404: "1001 order not found",
-            409: "5001 no open payment, or the order cannot be paid in its status; 5007 transfers are confirmed on arrival; 1008 same key in progress",
+            409: "5001 no open payment, or the order cannot be paid in its status; 5011 the latest attempt failed or was canceled: start a new payment; 5007 transfers are confirmed on arrival; 1008 same key in progress",
             422: schema.ERROR_TEXT[422],
             502: schema.ERROR_TEXT[502],
         },
@@ -175,18 +176,25 @@ def sandbox_three_d_secure(request: HttpRequest, challenge: str) -> HttpResponse
         gateway = application().payments.card()
         if getattr(gateway, "provider", None) != "sandbox":
             return json_error(RouteNotFound())
-        gateway.read_challenge(challenge)
-        if request.method == "POST":
+        payment_id, _ = gateway.read_challenge(challenge)
+        use = application().use_cases()
+        payment = use.get_payment_attempt()(payment_id=payment_id)
+        # A settled payment is shown as settled: no buttons, and a stale page's POST
+        # sends the bank's answer nowhere (it would only be news of an old check).
+        settled = PaymentStatus(payment.status) not in OPEN
+        if request.method == "POST" and not settled:
             succeeded = request.POST.get("outcome") == "succeed"
             body, headers = gateway.complete_challenge(challenge, succeeded)
-            application().use_cases().apply_notification()(
-                provider="sandbox", body=body, headers=headers
+            use.apply_notification()(provider="sandbox", body=body, headers=headers)
+            payment = use.get_payment_attempt()(payment_id=payment_id)
+        if request.method == "POST" or settled:
+            page = gateway.render_result_page(
+                challenge,
+                status=PaymentStatus(payment.status),
+                order_id=payment.order_id,
+                already=settled,
             )
-            word = "passed" if succeeded else "failed"
-            return HttpResponse(
-                f"<!doctype html><title>3-D Secure</title><p>Verification {word}. "
-                "You can return to the shop.</p>"
-            )
+            return HttpResponse(page)
         return HttpResponse(gateway.render_challenge_page(challenge, get_token(request)))
     except ShopError as error:
         return json_error(error)

@@ -14,13 +14,25 @@ from adapters.django_web.presenters import OK_UPDATED, order_json, staff_product
 from adapters.django_web.views.base import StaffView, validated
 from shop_app.ports.repositories import ProductFilter
 from shop_domain.ids import OrderId, ProductId
+from shop_domain.money import MAX_AMOUNT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from shop_domain.order import OrderStatus
 from shop_domain.payment import ChangeSource
 
 
+def _price(**kw: Any) -> serializers.DecimalField:
+    """A price the shop's money can hold (the domain's rule, also checked by the use case)."""
+    return serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        min_value=0,
+        max_value=MAX_AMOUNT,
+        **kw,
+    )
+
+
 class ProductInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    price = _price()
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     product_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=["new", "promotions", "sales"], required=False)
@@ -30,7 +42,7 @@ class ProductInput(serializers.Serializer):
 
 class PartialProductInput(ProductInput):
     name = serializers.CharField(max_length=200, required=False)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    price = _price(required=False)
 
 
 class StaffProductsView(StaffView):

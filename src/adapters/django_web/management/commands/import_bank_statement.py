@@ -7,7 +7,7 @@ from tqdm import tqdm
 
 from adapters.django_web.containers import use_cases
 from adapters.payments.bank_statement import read_mt940
-from adapters.payments.bank_transfer import find_titles
+from adapters.payments.bank_transfer import find_mistyped_titles, find_titles
 from shop_domain.errors import ShopError
 
 
@@ -35,7 +35,10 @@ class Command(BaseCommand):
         )
         try:
             report = use_cases().import_bank_credits()(
-                credits=credits, find_titles=find_titles, progress=bar.update
+                credits=credits,
+                find_titles=find_titles,
+                find_mistyped=find_mistyped_titles,
+                progress=bar.update,
             )
         except ShopError as error:
             raise CommandError(error.text) from error
