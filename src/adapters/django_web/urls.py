@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.urls import URLPattern, path
+from django.views.generic import RedirectView
 
 from adapters.django_web import schema
 from adapters.django_web.views import accounts, bucket, catalog, orders, payments, service, staff
@@ -84,6 +85,9 @@ urlpatterns: list[Any] = [
     *route("healthz", service.healthz, "healthz"),
     path("static/<path:path>", service.static_file),
     path("admin/", admin.site.urls),
+    # The admin lives under "admin/" (APPEND_SLASH is off): the bare name leads there.
+    path("admin", RedirectView.as_view(url="/admin/", permanent=True, query_string=True)),
+    path("", service.front_door, name="front-door"),
 ]
 
 handler400 = "adapters.django_web.errors.handler400"
