@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `make run PORT=8001` when 8000 is taken (a busy port stops the start, naming it).
+PORT ?= 8000
+
 run: $(STAMP)
-	$(BIN)/shop serve
+	$(BIN)/shop serve --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

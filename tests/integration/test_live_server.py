@@ -4,6 +4,12 @@ client would (cookie jar, CSRF header)."""
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,3 +119,64 @@ def test_each_worker_listens_on_a_socket_of_its_own(server: LiveShop) -> None:
     finally:
         for client in clients:
             client.close()
+
+
+def _serve_on_busy_port(port: int, *, probe: bool = True) -> tuple[int, str]:
+    """`shop serve` on a port something already listens on: its exit code and output.
+    probe=False stands for a port taken after the start-up check (gunicorn's workers then
+    fail to bind). The bound on the wait is what "fails instead of looping" means."""
+    code = (
+        "import sys; import adapters.django_web.cli as cli\n"
+        + ("" if probe else "cli.ensure_port_free = lambda host, port: None\n")
+        + "cli.main(sys.argv[1:])"
+    )
+    with tempfile.TemporaryDirectory() as var_dir:
+        env = {
+            **os.environ,
+            "SHOP_DATABASE_URL": f"sqlite:///{Path(var_dir) / 'shop.sqlite3'}",
+            "SHOP_VAR_DIR": var_dir,
+            "SHOP_SECRET_KEY": "busy-port-" + uuid.uuid4().hex,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, "serve", "--port", str(port), "--workers", "2"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            pytest.fail(f"shop serve on a busy port did not stop: {output.decode()[-2000:]}")
+        return process.returncode, output.decode()
+
+
+def test_a_port_held_by_another_program_stops_the_start() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        code, output = _serve_on_busy_port(port)
+    assert code != 0
+    assert f"127.0.0.1:{port} is in use" in output
+    assert "serving on" not in output, "nothing was started"
+
+
+def test_a_port_held_by_another_shop_is_not_shared(server: LiveShop) -> None:
+    # Both would listen with SO_REUSEPORT, and the kernel would share the port out.
+    port = int(server.url.rsplit(":", 1)[1])
+    code, output = _serve_on_busy_port(port)
+    assert code != 0
+    assert f"127.0.0.1:{port} is in use" in output
+    assert httpx.get(server.url + "/healthz", timeout=15).status_code == 200
+    if Path("/proc/net/tcp").exists():
+        assert _sockets_on_port(server, "0A") == 2, "only the first shop's workers listen"
+
+
+def test_workers_that_cannot_bind_stop_the_server_instead_of_respawning() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        code, output = _serve_on_busy_port(port, probe=False)
+    assert code != 0
+    assert f"127.0.0.1:{port} is in use" in output

@@ -1,5 +1,6 @@
 """Django's admin site for products and stock, orders, payments (with their status
-history) and customers. Changes to payment state go through the use cases."""
+history) and customers. Changes to payment state go through the use cases, and orders,
+payments and their status history are never deleted here: they are the audit trail."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from adapters.django_web.containers import use_cases
+from adapters.django_web.errors import json_error
 from adapters.django_web.throttling import login_throttle
 from adapters.django_web.views.base import client_address
 from adapters.persistence import models as m
+from shop_domain import errors as e
 from shop_domain.errors import ShopError, TooManyAttempts
 from shop_domain.ids import OrderId
 from shop_domain.payment import ChangeSource
@@ -79,24 +82,50 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ("reserved",)
 
 
-class OrderLineInline(admin.TabularInline):
-    model = m.OrderLine
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown as they are: none added or deleted through the admin."""
+
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class NoDeletion:
+    """No delete page, no bulk delete action: money leaves by refunds and cancellations
+    (use cases that return stock and record who did what), never by losing the record.
+    An order with no payment is no exception: it holds sold stock, which only cancelling
+    returns, and it is the customer's history."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        # Django's own refusal (PermissionDenied) in the contract's 403 shape, with why.
+        return json_error(e.StaffOnly(details={"delete": [DELETE_REFUSED]}))
+
+
+DELETE_REFUSED = "orders and payments are the audit trail: cancel or refund instead"
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = m.OrderLine
     readonly_fields = ("product", "product_name", "quantity", "unit_price")
     exclude = ("position",)
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyInline):
     model = m.Payment
-    extra = 0
-    can_delete = False
     fields = ("method", "provider", "status", "amount", "currency", "external_ref", "created_at")
     readonly_fields = fields
 
 
 @admin.register(m.Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(NoDeletion, admin.ModelAdmin):
     list_display = ("id", "customer", "status", "payment_method", "total", "created_at")
     list_filter = ("status", "payment_method")
     search_fields = ("id", "customer__username")
@@ -133,15 +162,13 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{order.id}: {error.text}", messages.ERROR)
 
 
-class PaymentEventInline(admin.TabularInline):
+class PaymentEventInline(ReadOnlyInline):
     model = m.PaymentEvent
-    extra = 0
-    can_delete = False
     readonly_fields = ("at", "source", "old_status", "new_status", "note")
 
 
 @admin.register(m.Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(NoDeletion, admin.ModelAdmin):
     list_display = ("id", "order", "method", "provider", "status", "amount", "created_at")
     list_filter = ("status", "method", "provider")
     search_fields = ("id", "external_ref", "order__id")

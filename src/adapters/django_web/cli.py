@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import sys
+from typing import Any
 
 
 def _setup() -> None:
@@ -19,12 +22,49 @@ def default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Stops the start (exit 2, naming the address) when host:port cannot be listened on.
+
+    The workers bind with SO_REUSEPORT, so a second `shop serve` would silently share the
+    port with the first, and a port held by another program made every worker fail and
+    be restarted forever. A bind without SO_REUSEPORT fails if any socket listens there,
+    reuse-port or not; SO_REUSEADDR only lets it past connections left in TIME_WAIT."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+            probe.listen(1)
+    except OSError as error:
+        why = (
+            "is in use (by another program or another `shop serve`); choose another with --port"
+            if error.errno == errno.EADDRINUSE
+            else f"cannot be listened on: {error.strerror or error}"
+        )
+        print(f"shop: not starting: {host}:{port} {why}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _halt_if_unbound(arbiter: Any, worker: Any) -> None:
+    """gunicorn's `worker_exit` hook, in the worker: a worker that could not bind its
+    socket (the port taken after ensure_port_free) exits with gunicorn's boot-error code,
+    so the master stops with it instead of starting new workers that fail the same way."""
+    if not worker.booted and not worker.sockets:
+        where = ", ".join(f"{a[0]}:{a[1]}" for a in arbiter.cfg.address)
+        print(f"shop: stopping: {where} is in use; choose another with --port", file=sys.stderr)
+        os._exit(arbiter.WORKER_BOOT_ERROR)
+
+
 def serve(host: str, port: int, workers: int, threads: int) -> None:
+    ensure_port_free(host, port)  # before the migrations: a busy port fails in a moment
     _setup()
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
     from django.db import connections
     from gunicorn.app.base import BaseApplication
+    from gunicorn.errors import HaltServer
 
     # A bad payment provider name or credential stops the start here (system check),
     # with the check's own message rather than a traceback.
@@ -38,6 +78,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     call_command("seed_demo")
     call_command("ensure_admin")
     connections.close_all()  # never share a connection with forked workers
+    ensure_port_free(host, port)  # again: the migrations took a while
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -55,6 +96,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("timeout", 60)
             # gunicorn's control socket is one path per user: several shops would collide
             self.cfg.set("control_socket_disable", True)
+            self.cfg.set("worker_exit", _halt_if_unbound)
 
         def load(self) -> object:
             from adapters.django_web.wsgi import application
@@ -62,7 +104,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             return application
 
     print(f"shop: serving on http://{host}:{port} ({workers} workers x {threads} threads)")
-    Server().run()
+    try:
+        Server().run()
+    except HaltServer as halt:  # another worker failing the same way, reaped while stopping
+        print(f"shop: stopped: {halt.reason}", file=sys.stderr)
+        raise SystemExit(halt.exit_status) from None
 
 
 def main(argv: list[str] | None = None) -> None:

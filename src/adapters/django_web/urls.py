@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.urls import URLPattern, path
+from django.views.generic import RedirectView
 
 from adapters.django_web import admin as shop_admin
 from adapters.django_web import schema
@@ -87,6 +88,9 @@ urlpatterns: list[Any] = [
     # The admin's login page behind the login throttle (see admin.admin_login).
     path("admin/login/", shop_admin.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
+    # The admin lives under "admin/" (APPEND_SLASH is off): the bare name leads there.
+    path("admin", RedirectView.as_view(url="/admin/", permanent=True, query_string=True)),
+    path("", service.front_door, name="front-door"),
 ]
 
 handler400 = "adapters.django_web.errors.handler400"

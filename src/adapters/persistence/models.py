@@ -167,6 +167,9 @@ class OrderLine(models.Model):
         db_table = "shop_order_line"
         ordering = ["position"]
 
+    def __str__(self) -> str:  # the admin's label of the row
+        return f"{self.quantity} x {self.product_name} at {self.unit_price}"
+
 
 class Payment(models.Model):
     STATUSES = [
@@ -214,6 +217,9 @@ class PaymentEvent(models.Model):
     class Meta:
         db_table = "shop_payment_event"
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:  # the admin's label of the row
+        return f"{self.old_status or 'start'} -> {self.new_status} ({self.source})"
 
 
 class IdempotencyRecord(models.Model):
