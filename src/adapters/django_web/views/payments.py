@@ -53,7 +53,7 @@ class PaymentView(ShopView):
     )
     @idempotent
     def post(self, request: Request, order_id: UUID) -> Response:
-        data = validated(self.Input, request.data or {})
+        data = validated(self.Input, request.data)
         payment = self.use.start_payment()(
             customer_id=self.customer_id(request),
             order_id=OrderId(order_id),
@@ -85,7 +85,7 @@ class ConfirmPaymentView(ShopView):
     )
     @idempotent
     def post(self, request: Request, order_id: UUID) -> Response:
-        params = validated(self.Input, request.data or {})
+        params = validated(self.Input, request.data)
         payment = self.use.confirm_payment()(
             customer_id=self.customer_id(request), order_id=OrderId(order_id), params=params
         )
