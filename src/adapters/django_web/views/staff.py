@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
+from adapters.django_web.fields import Amount, WholeNumber
 from adapters.django_web.presenters import OK_UPDATED, order_json, staff_product_json
 from adapters.django_web.views.base import StaffView, validated
 from shop_app.ports.repositories import ProductFilter
@@ -20,17 +21,17 @@ from shop_domain.payment import ChangeSource
 
 class ProductInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    price = Amount(max_digits=12, decimal_places=2, min_value=0)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     product_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=["new", "promotions", "sales"], required=False)
-    stock = serializers.IntegerField(min_value=0, max_value=10**9, required=False)
+    stock = WholeNumber(min_value=0, max_value=10**9, required=False)
     active = serializers.BooleanField(required=False)
 
 
 class PartialProductInput(ProductInput):
     name = serializers.CharField(max_length=200, required=False)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    price = Amount(max_digits=12, decimal_places=2, min_value=0, required=False)
 
 
 class StaffProductsView(StaffView):
