@@ -134,6 +134,14 @@ def test_a_chunked_body_is_read_and_the_size_limit_applies(server: LiveShop) -> 
         browser.close()
 
 
+def test_the_start_up_line_names_the_address(server: LiveShop) -> None:
+    # With a socket per worker (SO_REUSEPORT), gunicorn's arbiter has none to name: the
+    # line read "Listening at:  (pid)".
+    log = server.log.read_text()
+    line = next(row for row in log.splitlines() if "Listening at:" in row)
+    assert f"Listening at: {server.url} (" in line, line
+
+
 def _sockets_on_port(server: LiveShop, state: str) -> int:
     """Sockets on the shop's port in a TCP state of Linux's /proc/net/tcp (0A: listening)."""
     port, count = int(server.url.rsplit(":", 1)[1]), 0
