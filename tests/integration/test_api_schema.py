@@ -176,3 +176,42 @@ def test_response_components_name_exactly_the_presenters_fields(document: dict[s
         assert set(component["properties"]) == set(sample), name
         assert set(component["required"]) == set(sample), name
         assert component["additionalProperties"] is False, name
+
+
+def _refusal(response: Any) -> int | None:
+    """The contract code of a 403 answer (3002 not logged in, 3005 staff only), or None."""
+    if response.status_code != 403:
+        return None
+    return int(response.json()["code"])
+
+
+def test_each_operation_says_who_may_call_it_and_means_it(
+    document: dict[str, Any], anon: Api, customer: Api
+) -> None:
+    """The document said "logged-in customers only" of /api/csrf, /api/logout and
+    /api/register (a base class's docstring): each description now starts with who may
+    call, and the routes answer an anonymous caller and a customer accordingly."""
+    import re
+
+    for path, method, op in operations(document):
+        where = f"{method.upper()} {path}"
+        said = op.get("description", "")
+        assert "Base of" not in said, where
+        url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+
+        def call(api: Api, url: str = url, method: str = method) -> Any:
+            return api.get(url) if method == "get" else api.send(method.upper(), url, {})
+
+        if said.startswith("Open to anyone."):
+            assert _refusal(call(anon)) not in (3002, 3005), where
+        elif said.startswith("Logged-in customers only."):
+            assert _refusal(call(anon)) == 3002, where
+            assert _refusal(call(customer)) is None, where
+        elif said.startswith("Staff only."):
+            assert _refusal(call(anon)) == 3002, where
+            assert _refusal(call(customer)) == 3005, where
+        else:
+            raise AssertionError(f"{where}: {said!r} does not say who may call it")
+    by_id = {op["operationId"]: op for _, _, op in operations(document)}
+    for open_route in ("csrf", "logout", "logout_post", "register", "login"):
+        assert by_id[open_route]["description"].startswith("Open to anyone."), open_route

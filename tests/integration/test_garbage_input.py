@@ -264,3 +264,219 @@ def test_arbitrary_json_never_breaks_a_route(
 
     problem = check(response, f"{body!r}"[:300])
     assert problem is None, problem
+
+
+# --- every path outside /api/ too: 404 for what is missing, 405 for a wrong method -------
+
+# Every method a client may send, one no server knows included.
+EVERY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND")
+PAGE_METHODS = {"GET", "HEAD", "POST"}  # the admin's pages and forms, the sandbox's page
+STATIC_METHODS = {"GET", "HEAD"}
+
+MISSING_STATIC = [
+    "/static/nothing.js",
+    "/static/admin/css/nothing.css",
+    "/static/..%2f..%2fsettings.py",
+    "/static/..%2F..%2F..%2Fetc%2Fpasswd",
+    "/static/%2e%2e/%2e%2e/etc/passwd",
+    "/static/admin/..%2f..%2f..%2f..%2fetc/passwd",
+    "/static/a%00b.js",
+    "/static/%00",
+    "/static/%ff%fe.css",
+    "/static/" + "a" * 5_000,
+    "/static//etc/passwd",
+]
+UNKNOWN_ADMIN = [
+    "/admin/nothing/",
+    "/admin/nothing",
+    "/admin/shop/nothing/",
+    "/admin/shop/nothing/extra/",
+    "/admin/auth/nothing/",
+    "/admin/..%2f..%2fetc/passwd",
+    "/admin/%00/",
+    "/admin/" + "a" * 5_000 + "/",
+]
+KNOWN_ADMIN = ["/admin/", "/admin/login/", "/admin/logout/", "/admin/shop/product/"]
+BAD_CHALLENGES = ["abc", "a%00b", "%ff", "x" * 5_000, "a.b.c", "%2e%2e"]
+# Paths under routed prefixes that no route matches, whatever the method.
+NO_ROUTE = [
+    "/sandbox/3ds/..%2f..%2fetc%2fpasswd",
+    "/sandbox/3ds/a/b",
+    "/sandbox/",
+    "/sandbox/nothing",
+    "/healthz/extra",
+    "/api/..%2fadmin/",
+    "/api/products/..%2f..%2fadmin/",
+    "/%2e%2e/%2e%2e/etc/passwd",
+    "/static",
+]
+
+
+def raw_call(api: Api, method: str, path: str) -> Any:
+    """Any method, a CSRF token as a browser sends it, nothing in the body."""
+    token = api.client.cookies.get("csrftoken")
+    return api.client.generic(
+        method, path, b"", HTTP_X_CSRFTOKEN=token.value if token else api.csrf()
+    )
+
+
+def answer_problem(response: Any, method: str, label: str, expected: set[int]) -> str | None:
+    """None when the answer is one of the expected statuses (and, for an error with a
+    body, in the contract's shape, 405 with an Allow header); else what is wrong."""
+    status = response.status_code
+    if status not in expected:
+        body = b"(a file)" if response.streaming else response.content[:150]
+        return f"{method} {label[:80]}: {status} (expected {sorted(expected)}) {body!r}"
+    if status >= 400 and method != "HEAD":
+        problem = check(response, f"{method} {label[:80]}")
+        if problem:
+            return problem
+    if status == 405 and not response.get("Allow"):
+        return f"{method} {label[:80]}: 405 without an Allow header"
+    return None
+
+
+def walk(api: Api, paths: list[str], expect: Any) -> list[str]:
+    problems = []
+    for path in paths:
+        for method in EVERY_METHOD:
+            problems.append(
+                answer_problem(raw_call(api, method, path), method, path, expect(method))
+            )
+    return [p for p in problems if p]
+
+
+def test_paths_no_route_matches_are_404_for_every_method(anon: Api, staff: Api) -> None:
+    for api in (anon, staff):
+        found = walk(api, NO_ROUTE, lambda method: {404})
+        assert not found, "\n".join(found[:20])
+
+
+@pytest.fixture
+def superuser(staff: Api) -> Api:
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=staff.user_id).update(is_superuser=True)
+    return staff
+
+
+def test_static_files_missing_or_out_of_reach_are_404(anon: Api, customer: Api) -> None:
+    def expect(method: str) -> set[int]:
+        return {404} if method in STATIC_METHODS else {405}
+
+    for api in (anon, customer):
+        found = walk(api, MISSING_STATIC, expect)
+        assert not found, "\n".join(found[:20])
+
+
+def test_a_static_file_that_exists_answers_only_get_and_head(anon: Api) -> None:
+    def expect(method: str) -> set[int]:
+        return {200} if method in STATIC_METHODS else {405}
+
+    found = walk(anon, ["/static/admin/css/base.css"], expect)
+    assert not found, "\n".join(found)
+
+
+def test_unknown_admin_pages_are_404_for_staff(superuser: Api, staff: Api) -> None:
+    def expect(method: str) -> set[int]:
+        return {404} if method in PAGE_METHODS else {405}
+
+    found = walk(superuser, UNKNOWN_ADMIN, expect)
+    assert not found, "\n".join(found[:20])
+
+
+def test_unknown_admin_pages_send_others_to_the_login(anon: Api, customer: Api) -> None:
+    # Django's admin tells nobody but staff which of its pages exist: the login page.
+    def expect(method: str) -> set[int]:
+        return {302} if method in PAGE_METHODS else {405}
+
+    for api in (anon, customer):
+        found = walk(api, UNKNOWN_ADMIN, expect)
+        assert not found, "\n".join(found[:20])
+        redirect = raw_call(api, "GET", "/admin/nothing/")
+        assert redirect["Location"].startswith("/admin/login/")
+
+
+def test_admin_pages_answer_only_page_methods(superuser: Api, anon: Api) -> None:
+    for api in (superuser, anon):
+        for path in KNOWN_ADMIN:
+            for method in EVERY_METHOD:
+                response = raw_call(api, method, path)
+                if method in PAGE_METHODS:
+                    # Pages, form posts and redirects; /admin/logout/ is POST only (405).
+                    problem = answer_problem(response, method, path, {200, 302, 405})
+                else:
+                    problem = answer_problem(response, method, path, {405})
+                assert problem is None, problem
+                if response.status_code == 405 and method != "HEAD":
+                    assert error_of(response) == (405, 1006)
+
+
+def test_the_sandbox_page_answers_get_and_post_only(customer: Api, make_product: Any) -> None:
+    customer.post("/api/bucket", {"product": make_product(), "quantity": 1})
+    order = customer.post("/api/orders", {"payment": "card"}).json()["order_uuid"]
+    assert customer.post(f"/api/orders/{order}/payment", {}).status_code == 201
+    confirm = customer.post(
+        f"/api/orders/{order}/payment/confirm", {"card_token": "pm_card_threeDSecure2Required"}
+    )
+    url = confirm.json()["next_action"]["url"]
+    real = "/sandbox/3ds/" + url.rsplit("/sandbox/3ds/", 1)[1]
+
+    def expect(method: str) -> set[int]:
+        # The page, a refused challenge (403/5004), a used one (409); nothing else.
+        return {200, 403, 404, 409} if method in PAGE_METHODS else {405}
+
+    found = walk(customer, [f"/sandbox/3ds/{c}" for c in BAD_CHALLENGES], expect)
+    found += walk(customer, [real], expect)
+    assert not found, "\n".join(found[:20])
+    refused = raw_call(customer, "PUT", real)
+    assert error_of(refused) == (405, 1006)
+    assert refused["Allow"] == "GET, HEAD, POST"
+
+
+@pytest.mark.parametrize("route", sorted(CONTRACT_ROUTES))
+def test_every_api_route_answers_any_method_without_a_500(
+    world: dict[str, Any], route: str
+) -> None:
+    api, path = target(world, route)
+    for method in ("OPTIONS", "TRACE", "PROPFIND"):
+        # OPTIONS describes the route (DRF's answer) or is not allowed; never a 500.
+        expected = {200, 405} if method == "OPTIONS" else {405}
+        problem = answer_problem(raw_call(api, method, path), method, path, expected)
+        assert problem is None, problem
+
+
+ROUTED_PREFIXES = ("api", "admin", "static", "sandbox", "healthz")
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    segments=st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=4),
+    method=st.sampled_from(EVERY_METHOD),
+)
+def test_random_paths_are_404(customer: Api, segments: list[str], method: str) -> None:
+    from urllib.parse import quote
+
+    path = "/" + "/".join(quote(s.encode("utf-8", "surrogatepass"), safe="") for s in segments)
+    first = path[1:].split("/", 1)[0].lower()
+    if not first or first.startswith(ROUTED_PREFIXES) or first in (".", ".."):
+        return  # a routed prefix (its own tests above) or the root
+
+    response = raw_call(customer, method, path)
+
+    problem = answer_problem(response, method, path, {404})
+    assert problem is None, problem
+
+
+@pytest.mark.parametrize("path", ["/", "/admin", "/api", "/static/", "/sandbox/3ds/"])
+@pytest.mark.parametrize("method", EVERY_METHOD)
+def test_the_bare_prefixes_never_break(staff: Api, method: str, path: str) -> None:
+    # "/" and "/admin" may become a pointer page and a redirect; never a 500.
+    response = raw_call(staff, method, path)
+
+    problem = answer_problem(response, method, path, {200, 301, 302, 404, 405})
+    assert problem is None, problem

@@ -3,6 +3,8 @@ CSRF on every unsafe request, malformed bodies, health, schema and docs."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import uuid
 from html.parser import HTMLParser
@@ -295,6 +297,55 @@ def test_the_limit_is_the_configured_one_and_nothing_changes(new_api: Any, setti
     assert fits.status_code == 201
 
 
+def send_chunked(api: Api, method: str, path: str, raw: bytes) -> Any:
+    """The body as gunicorn hands over one sent with Transfer-Encoding: chunked:
+    de-chunked, with no Content-Length."""
+    token = api.client.cookies.get("csrftoken")
+    return api.client.generic(
+        method,
+        path,
+        raw,
+        content_type="application/json",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+        HTTP_X_CSRFTOKEN=token.value if token else api.csrf(),
+        **{"wsgi.input": io.BytesIO(raw)},
+    )
+
+
+def test_a_chunked_body_is_read_like_any_other(customer: Api, make_product: Any) -> None:
+    product = make_product()
+    raw = json.dumps({"product": product, "quantity": 2}).encode()
+
+    added = send_chunked(customer, "POST", "/api/bucket", raw)
+
+    assert added.status_code == 201, added.content
+    assert added.json()["quantity"] == 2
+    line = added.json()["bucket_uuid"]
+    changed = send_chunked(customer, "PUT", f"/api/bucket/{line}", b'{"quantity": 3}')
+    assert changed.status_code == 200 and changed.json()["quantity"] == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "route"),
+    [(m, r) for r, methods in CONTRACT_ROUTES.items() for m in sorted(methods - {"GET"})],
+)
+def test_a_chunked_body_over_the_limit_is_413(customer: Api, method: str, route: str) -> None:
+    huge = json.dumps({"username": "a", "padding": "x" * (300 * 1024)}).encode()
+
+    response = send_chunked(customer, method, fill(route, customer), huge)
+
+    assert error_of(response) == (413, 1007)
+
+
+def test_a_chunked_body_over_the_limit_changes_nothing(customer: Api, make_product: Any) -> None:
+    product = make_product()
+    raw = json.dumps({"product": product, "quantity": 1, "padding": "x" * (1024 * 1024)}).encode()
+
+    assert error_of(send_chunked(customer, "POST", "/api/bucket", raw)) == (413, 1007)
+    assert customer.get("/api/bucket").json()["count"] == 0
+
+
 # --- malformed bodies --------------------------------------------------------------------
 
 BAD_BODIES: list[tuple[bytes, str]] = [
@@ -316,6 +367,7 @@ BAD_BODIES: list[tuple[bytes, str]] = [
         "multipart/form-data; boundary=x",
     ),
 ]
+# Every route that reads a JSON body (test_the_body_routes_are_every_route_with_a_body).
 BODY_ROUTES = [
     ("POST", "/api/register"),
     ("POST", "/api/login"),
@@ -323,10 +375,27 @@ BODY_ROUTES = [
     ("PUT", "/api/profile/{id}/setpassword"),
     ("POST", "/api/bucket"),
     ("PUT", "/api/bucket/{id}"),
+    ("POST", "/api/bucket/{id}"),
     ("POST", "/api/orders"),
+    ("POST", "/api/orders/{id}/payment"),
+    ("POST", "/api/orders/{id}/payment/confirm"),
     ("POST", "/api/admin/products"),
+    ("PUT", "/api/admin/products/{id}"),
     ("PATCH", "/api/admin/products/{id}"),
 ]
+# Signed provider callbacks: their raw bytes go to the signature check, unparsed.
+RAW_BODY_ROUTES = {("POST", r) for r in NO_SESSION_ROUTES}
+
+
+def test_the_body_routes_are_every_route_with_a_body(anon: Api) -> None:
+    with_body = {
+        (method.upper(), re.sub(r"\{[^}]+\}", ID, path))
+        for path, ops in schema_paths(anon).items()
+        for method, op in ops.items()
+        if isinstance(op, dict) and "requestBody" in op
+    }
+
+    assert with_body - RAW_BODY_ROUTES == set(BODY_ROUTES)
 
 
 @pytest.mark.parametrize(("raw", "content_type"), BAD_BODIES)

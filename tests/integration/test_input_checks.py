@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-from adapters.django_web.views import accounts, bucket, orders, payments
+from adapters.django_web import paging
+from adapters.django_web.views import accounts, bucket, orders, payments, staff
 from adapters.django_web.views.base import _quick_check, validated
 
 INPUTS = {
@@ -20,7 +21,39 @@ INPUTS = {
     "payment start": payments.PaymentView.Input,
     "payment confirm": payments.ConfirmPaymentView.Input,
 }
-KEYS = st.sampled_from(["product", "quantity", "payment", "method", "card_token", "other"])
+# Inputs with number fields that DRF checks alone (no quick check): the same answers.
+NUMBER_INPUTS = {
+    "staff product": staff.ProductInput,
+    "staff product patch": staff.PartialProductInput,
+    "page query": paging.PageQuery,
+}
+FIELD_NAMES = ["product", "quantity", "payment", "method", "card_token", "other"]
+KEYS = st.sampled_from([*FIELD_NAMES, "name", "price", "stock", "page", "page_size"])
+# Strings Python's int() and Decimal() read as numbers, that are not plain ASCII decimals.
+ODD_NUMBERS = [
+    "1_0",
+    "1_000",
+    "\u0663",  # Arabic-Indic three
+    "\u0661\u0660",  # Arabic-Indic ten
+    "\uff13",  # full-width three
+    "\u09e9",  # Bengali three
+    " 3",
+    "3 ",
+    "\t3\n",
+    "3\n",
+    "1e3",
+    "1E2",
+    "0x10",
+    "",
+    "+",
+    "1.",
+    ".5",
+    "\u0661.\u0665",  # Arabic-Indic 1.5
+    "Infinity",
+    "NaN",
+]
+# Plain ASCII decimals: still numbers.
+PLAIN_NUMBERS = ["3", "10", "+3", "0", "007"]
 VALUES = st.one_of(
     st.none(),
     st.booleans(),
@@ -32,6 +65,9 @@ VALUES = st.one_of(
     st.text(alphabet=" \t\x00ab\ud800", max_size=6),
     st.sampled_from(["card", " card ", "", "12", "1e3", "pm_card_visa", "x" * 300]),
     st.lists(st.integers(), max_size=2),
+    st.sampled_from(ODD_NUMBERS + PLAIN_NUMBERS + ["12.50", "-1", "-0"]),
+    st.integers(min_value=0, max_value=10**6).map(str),
+    st.text(alphabet="0123456789_.+- \u0663\uff13e", min_size=1, max_size=6),
 )
 
 
@@ -56,11 +92,11 @@ def test_inputs_with_other_fields_keep_drf_alone() -> None:
     assert _quick_check(accounts.RegisterView.Input) is None  # email, password rules
 
 
-@pytest.mark.parametrize("name", INPUTS)
+@pytest.mark.parametrize("name", [*INPUTS, *NUMBER_INPUTS])
 @settings(max_examples=300, deadline=None)
 @given(body=st.dictionaries(KEYS, VALUES, max_size=4))
 def test_the_quick_check_answers_as_drf_does(name: str, body: dict[str, Any]) -> None:
-    serializer = INPUTS[name]
+    serializer = {**INPUTS, **NUMBER_INPUTS}[name]
     expected = drf_answer(serializer, body)
     got = answer(serializer, body)
     if isinstance(expected, tuple):
@@ -68,3 +104,64 @@ def test_the_quick_check_answers_as_drf_does(name: str, body: dict[str, Any]) ->
         assert {k: [str(m) for m in v] for k, v in expected[1].items()} == got[1]
     else:
         assert got == expected
+
+
+# Every number field of the inputs, with a body that is valid but for it.
+WHOLE_FIELDS = [
+    (bucket.BucketView.Input, "quantity", {"product": "5f0c8f3e-6a53-4b8e-9d8a-2d0f5b1b7c11"}),
+    (bucket.BucketLineView.Input, "quantity", {}),
+    (staff.ProductInput, "stock", {"name": "x", "price": "1.00"}),
+    (paging.PageQuery, "page", {}),
+    (paging.PageQuery, "page_size", {}),
+]
+MONEY_FIELDS = [
+    (staff.ProductInput, "price", {"name": "x"}),
+    (staff.PartialProductInput, "price", {}),
+]
+ODD = [
+    *((*f, odd) for f in WHOLE_FIELDS for odd in [*ODD_NUMBERS, "3.0", "2.50"]),
+    *((*f, odd) for f in MONEY_FIELDS for odd in [*ODD_NUMBERS, "+3", "-3"]),
+]
+PLAIN = [
+    *((*f, plain) for f in WHOLE_FIELDS for plain in ["3", "10", "+3", "007"]),
+    *((*f, plain) for f in MONEY_FIELDS for plain in ["3", "10", "12.50", "007.5"]),
+]
+
+
+@pytest.mark.parametrize(("serializer", "field", "rest", "odd"), ODD)
+def test_odd_numeric_strings_are_refused(
+    serializer: type, field: str, rest: dict[str, Any], odd: str
+) -> None:
+    got = answer(serializer, {**rest, field: odd})
+
+    assert isinstance(got, tuple), f"{odd!r} read as {got!r}"
+    assert set(got[1]) == {field}
+
+
+@pytest.mark.parametrize(("serializer", "field", "rest", "plain"), PLAIN)
+def test_plain_ascii_numbers_are_numbers(
+    serializer: type, field: str, rest: dict[str, Any], plain: str
+) -> None:
+    got = answer(serializer, {**rest, field: plain})
+
+    assert not isinstance(got, tuple), got
+    assert got[field] == type(got[field])(plain)
+
+
+@pytest.mark.parametrize("odd", ["1_0", "\u0663", "\uff13", "1e1"])
+def test_odd_numbers_over_http_change_nothing(
+    customer: Any, staff: Any, make_product: Any, odd: str
+) -> None:
+    from urllib.parse import quote
+
+    from tests.integration.conftest import error_of
+
+    product = make_product()
+    added = customer.post("/api/bucket", {"product": product, "quantity": odd})
+    assert error_of(added) == (400, 1000)
+    assert customer.get("/api/bucket").json()["count"] == 0
+    before = staff.get("/api/admin/products").json()["count"]
+    created = staff.post("/api/admin/products", {"name": "odd", "price": odd})
+    assert error_of(created) == (400, 1000)
+    assert staff.get("/api/admin/products").json()["count"] == before
+    assert error_of(customer.get(f"/api/products?page={quote(odd)}")) == (400, 1000)

@@ -87,6 +87,48 @@ def payments_of(order: dict[str, Any]) -> list[Any]:
     return list(Payment.objects.filter(order_id=order["order_uuid"]).order_by("seq"))
 
 
+# --- bodies ------------------------------------------------------------------------------
+
+
+NOT_OBJECTS = [b"[]", b"null", b"false", b"0", b'""', b"[{}]", b'"card"', b"1.5"]
+
+
+@pytest.mark.parametrize("raw", NOT_OBJECTS)
+def test_a_body_that_is_not_an_object_starts_no_payment(
+    customer: Api, make_product: Any, raw: bytes
+) -> None:
+    order = order_for(customer, make_product)
+    path = f"/api/orders/{order['order_uuid']}/payment"
+
+    refused = customer.send("POST", path, raw=raw)
+
+    assert error_of(refused) == (400, 1000)
+    assert order_now(customer, order)["status"] == "new"
+    assert payments_of(order) == []
+
+
+@pytest.mark.parametrize("raw", NOT_OBJECTS)
+def test_a_confirm_body_that_is_not_an_object_changes_nothing(
+    customer: Api, make_product: Any, raw: bytes
+) -> None:
+    order = order_for(customer, make_product)
+    assert start(customer, order).status_code == 201
+
+    refused = customer.send("POST", f"/api/orders/{order['order_uuid']}/payment/confirm", raw=raw)
+
+    assert error_of(refused) == (400, 1000)
+    assert payment_now(customer, order)["status"] != "succeeded"
+    assert order_now(customer, order)["status"] == "to_pay"
+
+
+def test_an_empty_body_still_starts_a_payment(customer: Api, make_product: Any) -> None:
+    order = order_for(customer, make_product)
+
+    started = customer.send("POST", f"/api/orders/{order['order_uuid']}/payment", raw=b"")
+
+    assert started.status_code == 201, started.content
+
+
 # --- card sandbox -----------------------------------------------------------------------
 
 

@@ -91,6 +91,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             # With one shared socket, a burst of keep-alive connections all went to one
             # of two workers here and stayed there: one GIL did the work of both.
             self.cfg.set("reuse_port", True)
+            # ...so the arbiter has no socket to name: this logger names the address.
+            self.cfg.set("logger_class", "adapters.django_web.server_log.ShopLogger")
             self.cfg.set("accesslog", os.environ.get("SHOP_ACCESS_LOG") or None)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("timeout", 60)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -51,8 +51,10 @@ def shop_error_response(error: e.ShopError) -> Response:
     return response
 
 
-def _translate(exc: Exception) -> e.ShopError | None:
-    """DRF's and Django's exceptions as the contract's errors."""
+def translate(exc: Exception) -> e.ShopError | None:
+    """DRF's and Django's exceptions as the contract's errors (None: not one we expect).
+    Used by DRF's handler and by the middleware, for what Django's own views raise (the
+    admin's and the static files' Http404, say)."""
     if isinstance(exc, e.ShopError):
         return exc
     if isinstance(exc, drf.ValidationError):
@@ -77,11 +79,13 @@ def _translate(exc: Exception) -> e.ShopError | None:
         return e.TooManyAttempts(retry_after=int(exc.wait or 60))
     if isinstance(exc, RequestDataTooBig):
         return e.RequestTooLarge()
+    if isinstance(exc, SuspiciousOperation | BadRequest):  # what Django answers with 400
+        return e.ValidationFailed(details={"request": [type(exc).__name__]})
     return None
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    error = _translate(exc)
+    error = translate(exc)
     if error is None:
         log.exception("unexpected error", exc_info=exc)
         error = e.InternalError()
@@ -91,6 +95,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 def json_error(error: e.ShopError) -> JsonResponse:
     """The same shape for responses made outside DRF (middleware, 404 and 500 handlers)."""
     return JsonResponse(body(error.code, error.text, error.details), status=status_for(error))
+
+
+def not_allowed(allowed: tuple[str, ...]) -> JsonResponse:
+    """405/1006 from a plain Django view, with the methods it does answer."""
+    response = json_error(e.MethodNotAllowed())
+    response["Allow"] = ", ".join(allowed)
+    return response
 
 
 def handler404(request: object, exception: Exception | None = None) -> JsonResponse:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from adapters.django_web.fields import WholeNumber
 from shop_app.ports.paging import MAX_PAGE_SIZE, Page, PageRequest
 from shop_domain.errors import ValidationFailed
 
@@ -17,8 +18,8 @@ PAGING_PARAMS = frozenset({"page", "page_size"})
 
 
 class PageQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, max_value=10**6, default=1)
-    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=20)
+    page = WholeNumber(min_value=1, max_value=10**6, default=1)
+    page_size = WholeNumber(min_value=1, max_value=MAX_PAGE_SIZE, default=20)
 
 
 @functools.cache

@@ -10,11 +10,13 @@ objects) and ``SchemaNegotiation`` (YAML, or JSON with ``?format=json``).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -25,6 +27,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 
 from adapters.django_web.negotiation import AlwaysJson
 from adapters.django_web.paging import PageQuery
@@ -498,6 +501,46 @@ def _refuse_nul(schema: dict[str, Any]) -> None:
     """DRF refuses NUL characters in every text field (400): free text says so."""
     if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
         schema["pattern"] = NO_NUL
+
+
+class ShopAutoSchema(AutoSchema):
+    """Each operation's description says who may call it, read from the permissions that
+    decide it. The text is the method's docstring or the view's; drf-spectacular took the
+    first docstring up the class tree, so the customer routes' base class ("logged-in
+    customers only") described routes open to anyone (csrf, logout, register)."""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> Any:
+        operation = super().get_operation(*args, **kwargs)
+        if operation:
+            text = operation.get("description", "")
+            operation["description"] = " ".join(p for p in (_access(self.view), text) if p)
+        return operation
+
+    def get_description(self) -> str:  # type: ignore[override]
+        view: Any = self.view
+        method = getattr(view, getattr(view, "action", None) or self.method.lower(), None)
+        doc = getattr(method, "__doc__", None)
+        for cls in type(view).__mro__:
+            if doc or cls.__module__.startswith(("rest_framework", "django")):
+                break
+            if cls.__name__ not in ACCESS_BASES:
+                doc = vars(cls).get("__doc__")
+        return inspect.cleandoc(doc or "")
+
+
+# The views' base classes by access: their docstrings say who may call, not what it does.
+ACCESS_BASES = frozenset({"ShopView", "PublicView", "StaffView"})
+
+
+def _access(view: Any) -> str:
+    from adapters.django_web.views.base import IsStaff  # the views import this module
+
+    permissions = view.get_permissions()
+    if any(isinstance(p, IsStaff) for p in permissions):
+        return "Staff only."
+    if any(isinstance(p, IsAuthenticated) for p in permissions):
+        return "Logged-in customers only."
+    return "Open to anyone."
 
 
 class SessionScheme(OpenApiAuthenticationExtension):

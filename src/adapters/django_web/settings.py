@@ -155,7 +155,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["adapters.django_web.negotiation.StrictJsonParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "adapters.django_web.negotiation.AlwaysJson",
     "EXCEPTION_HANDLER": "adapters.django_web.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "adapters.django_web.schema.ShopAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from adapters.django_web.containers import use_cases
+from adapters.django_web.fields import WholeNumber
 from shop_app.containers import UseCases
 from shop_domain.errors import ValidationFailed
 from shop_domain.ids import CustomerId
@@ -97,7 +98,7 @@ def _field_check(field: serializers.Field) -> Callable[[Any], Any] | None:
     if any(not isinstance(v, _PLAIN_VALIDATORS) for v in field.validators):
         return None
     kind = type(field)
-    if kind is serializers.IntegerField:
+    if kind in (serializers.IntegerField, WholeNumber):
         low, high = field.min_value, field.max_value
 
         def whole(value: Any) -> Any:

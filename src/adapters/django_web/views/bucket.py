@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
+from adapters.django_web.fields import WholeNumber
 from adapters.django_web.presenters import (
     OK_REMOVED,
     bucket_line_json,
@@ -24,7 +25,7 @@ MAX_QUANTITY = 10_000
 class BucketView(ShopView):
     class Input(serializers.Serializer):
         product = UUIDString()
-        quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+        quantity = WholeNumber(min_value=1, max_value=MAX_QUANTITY)
 
     @schema.operation(
         "bucket", (200, schema.BucketPage), {400: "1000 bad query"}, parameters=schema.PAGING
@@ -60,7 +61,7 @@ class BucketView(ShopView):
 
 class BucketLineView(ShopView):
     class Input(serializers.Serializer):
-        quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
+        quantity = WholeNumber(min_value=0, max_value=MAX_QUANTITY)
 
     @schema.operation(
         {"PUT": "bucket_line_change", "POST": "bucket_line_change_post"},

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.views.decorators.http import require_http_methods
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
@@ -15,7 +14,7 @@ from rest_framework.response import Response
 
 from adapters.django_web import schema
 from adapters.django_web.containers import application
-from adapters.django_web.errors import json_error
+from adapters.django_web.errors import json_error, not_allowed
 from adapters.django_web.idempotency import idempotent
 from adapters.django_web.negotiation import AlwaysJson
 from adapters.django_web.presenters import payment_json
@@ -55,7 +54,7 @@ class PaymentView(ShopView):
     )
     @idempotent
     def post(self, request: Request, order_id: UUID) -> Response:
-        data = validated(self.Input, request.data or {})
+        data = validated(self.Input, request.data)
         payment = self.use.start_payment()(
             customer_id=self.customer_id(request),
             order_id=OrderId(order_id),
@@ -87,7 +86,7 @@ class ConfirmPaymentView(ShopView):
     )
     @idempotent
     def post(self, request: Request, order_id: UUID) -> Response:
-        params = validated(self.Input, request.data or {})
+        params = validated(self.Input, request.data)
         payment = self.use.confirm_payment()(
             customer_id=self.customer_id(request), order_id=OrderId(order_id), params=params
         )
@@ -167,11 +166,15 @@ class StripeWebhookView(NotificationView):
         return super().post(request)
 
 
-@require_http_methods(["GET", "POST"])
+SANDBOX_PAGE_METHODS = ("GET", "HEAD", "POST")
+
+
 def sandbox_three_d_secure(request: HttpRequest, challenge: str) -> HttpResponse:
     """The card sandbox's own 3-D Secure page: the customer passes or fails the step,
     and the sandbox reports the outcome as a real provider would, by a signed
     notification."""
+    if request.method not in SANDBOX_PAGE_METHODS:
+        return not_allowed(SANDBOX_PAGE_METHODS)  # JSON, as every other 405
     try:
         gateway = application().payments.card()
         if getattr(gateway, "provider", None) != "sandbox":

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
+from adapters.django_web.fields import Amount, WholeNumber
 from adapters.django_web.presenters import OK_UPDATED, order_json, staff_product_json
 from adapters.django_web.views.base import StaffView, validated
 from shop_app.ports.repositories import ProductFilter
@@ -19,9 +20,10 @@ from shop_domain.order import OrderStatus
 from shop_domain.payment import ChangeSource
 
 
-def _price(**kw: Any) -> serializers.DecimalField:
-    """A price the shop's money can hold (the domain's rule, also checked by the use case)."""
-    return serializers.DecimalField(
+def _price(**kw: Any) -> Amount:
+    """A price the shop's money can hold (the domain's rule, also checked by the use case),
+    written as a JSON number or plain ASCII digits."""
+    return Amount(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=MONEY_DECIMAL_PLACES,
         min_value=0,
@@ -36,7 +38,7 @@ class ProductInput(serializers.Serializer):
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     product_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=["new", "promotions", "sales"], required=False)
-    stock = serializers.IntegerField(min_value=0, max_value=10**9, required=False)
+    stock = WholeNumber(min_value=0, max_value=10**9, required=False)
     active = serializers.BooleanField(required=False)
 
 
