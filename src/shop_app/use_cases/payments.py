@@ -14,6 +14,7 @@ from shop_app.ports.payment_gateway import (
     PaymentGateways,
     PaymentRequest,
 )
+from shop_app.ports.payment_replies import PaymentReplies
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import PaymentView
 from shop_app.use_cases.orders import return_stock
@@ -121,8 +122,16 @@ class StartPayment:
     local record; a provider failure leaves the order payable. A provider that calls no
     one (``answers_locally``) answers first, and its answer goes in with the attempt."""
 
-    def __init__(self, uow: UnitOfWork, ids: IdSource, clock: Clock, gateways: PaymentGateways):
-        self._uow, self._ids, self._clock, self._gateways = uow, ids, clock, gateways
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        replies: PaymentReplies,
+        ids: IdSource,
+        clock: Clock,
+        gateways: PaymentGateways,
+    ):
+        self._uow, self._replies, self._ids = uow, replies, ids
+        self._clock, self._gateways = clock, gateways
 
     def __call__(
         self,
@@ -208,11 +217,10 @@ class StartPayment:
 
     def _note_pending(self, payment_id: PaymentId, result: GatewayResult) -> PaymentView:
         """The usual answer (still pending): only the reference and the next action
-        change, in one atomic write of the payment row."""
-        with self._uow.single_change() as uow:
-            payment = uow.payments.note_reply(
-                payment_id, external_ref=result.external_ref, next_action=result.next_action
-            )
+        change, as one atomic change of its own."""
+        payment = self._replies.note_reply(
+            payment_id, external_ref=result.external_ref, next_action=result.next_action
+        )
         assert payment is not None
         return PaymentView.of(payment)
 
