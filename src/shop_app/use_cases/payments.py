@@ -104,23 +104,25 @@ def _apply(payment: Payment, result: GatewayResult) -> None:
     payment.next_action = result.next_action
 
 
-def _answer_locally(gateway: PaymentGateway, request: PaymentRequest) -> GatewayResult | None:
-    """The answer of a provider that calls no one, when it is the usual "pending": it is
-    recorded with the attempt. Any other answer, or an error, goes the general way."""
+def _ask_locally(
+    gateway: PaymentGateway, request: PaymentRequest
+) -> GatewayResult | PaymentProviderUnavailable | PaymentDeclined | None:
+    """The answer of a provider that calls no one (None for one that calls out): asked
+    before the attempt is recorded, and never asked again."""
     if not gateway.answers_locally:
         return None
     try:
-        result = gateway.start(request)
-    except (PaymentProviderUnavailable, PaymentDeclined):
-        return None
-    return result if result.status == PaymentStatus.PENDING else None
+        return gateway.start(request)
+    except (PaymentProviderUnavailable, PaymentDeclined) as error:
+        return error
 
 
 class StartPayment:
     """Start paying an order with its method (or switch to another). The attempt is
     recorded before a provider is called, so money never sits at a provider with no
     local record; a provider failure leaves the order payable. A provider that calls no
-    one (``answers_locally``) answers first, and its answer goes in with the attempt."""
+    one (``answers_locally``) answers first: its usual answer (pending) goes in with the
+    attempt, any other is recorded after it. A provider is asked to start once."""
 
     def __init__(
         self,
@@ -172,16 +174,22 @@ class StartPayment:
                 customer_ip=customer_ip,
                 lines=tuple((ln.product_name, ln.quantity, ln.unit_price) for ln in order.lines),
             )
-            early = _answer_locally(gateway, request)
-            if early is not None:
+            early = _ask_locally(gateway, request)
+            pending_now = isinstance(early, GatewayResult) and early.status == PaymentStatus.PENDING
+            if pending_now:
+                assert isinstance(early, GatewayResult)
                 _apply(payment, early)
             order.await_payment(chosen)
             uow.payments.add(payment)
             uow.orders.save(order)
             uow.commit()
-        if early is not None:
+        if pending_now:
             return PaymentView.of(payment)
+        if isinstance(early, GatewayResult):
+            return self._record(payment.id, order.id, early)
         try:
+            if early is not None:
+                raise early
             result = gateway.start(request)
         except (PaymentProviderUnavailable, PaymentDeclined):
             self._record(payment.id, order.id, GatewayResult(status=PaymentStatus.FAILED))
