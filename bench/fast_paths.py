@@ -94,6 +94,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("needs SHOP_DATABASE_URL=postgres://... (the fast paths are PostgreSQL's)")
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # for SHOP_CACHE_URL=db
     from adapters.django_web.containers import use_cases
 
     shop = use_cases()
