@@ -15,6 +15,8 @@ from shop_app.use_cases import accounts, bank_statement, bucket, catalog, orders
 
 class UseCases(containers.DeclarativeContainer):
     uow = providers.Dependency()  # a provider of fresh UnitOfWork objects
+    stock_holds = providers.Dependency()  # StockHolds: atomic on their own, no unit of work
+    payment_replies = providers.Dependency()  # PaymentReplies: likewise
     clock = providers.Dependency()
     ids = providers.Dependency()
     hasher = providers.Dependency()
@@ -43,7 +45,7 @@ class UseCases(containers.DeclarativeContainer):
     # bucket
     get_bucket = providers.Factory(bucket.GetBucket, uow=uow, clock=clock, settings=settings)
     add_to_bucket = providers.Factory(
-        bucket.AddToBucket, uow=uow, ids=ids, clock=clock, settings=settings
+        bucket.AddToBucket, uow=uow, holds=stock_holds, ids=ids, clock=clock, settings=settings
     )
     change_bucket_quantity = providers.Factory(
         bucket.ChangeBucketQuantity, uow=uow, clock=clock, settings=settings
@@ -63,7 +65,12 @@ class UseCases(containers.DeclarativeContainer):
 
     # payments
     start_payment = providers.Factory(
-        payments.StartPayment, uow=uow, ids=ids, clock=clock, gateways=gateways
+        payments.StartPayment,
+        uow=uow,
+        replies=payment_replies,
+        ids=ids,
+        clock=clock,
+        gateways=gateways,
     )
     get_payment = providers.Factory(payments.GetPayment, uow=uow)
     get_payment_attempt = providers.Factory(payments.GetPaymentAttempt, uow=uow)

@@ -32,7 +32,7 @@ BUDGET = {
 }
 # On PostgreSQL a bucket line is reserved and added in one statement (SQLite: lock,
 # insert, update), and a unit of work sends the writes that end it as one statement
-# (adapters/persistence/write_behind.py).
+# (adapters/persistence/write_batch.py). Every statement is counted, held writes too.
 ON_POSTGRES = {
     "POST /api/bucket": 3,
     "DELETE /api/bucket/<id>": 5,

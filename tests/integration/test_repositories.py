@@ -11,9 +11,15 @@ from typing import Any
 
 import pytest
 
-from adapters.persistence.in_memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.persistence.in_memory import (
+    InMemoryPaymentReplies,
+    InMemoryStockHolds,
+    InMemoryStore,
+    InMemoryUnitOfWork,
+)
 from shop_app.ports.paging import PageRequest
 from shop_app.ports.repositories import ProductFilter
+from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
 from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer
 from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
@@ -26,15 +32,36 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
 
 
+class Backend:
+    """New units of work over one store, and the changes that stand on their own."""
+
+    def __init__(self, new: Callable[[], Any], holds: Any, replies: Any):
+        self.new, self.holds, self.replies = new, holds, replies
+
+    def __call__(self) -> Any:
+        return self.new()
+
+
 @pytest.fixture(params=["in_memory", "django"])
-def new_uow(request: pytest.FixtureRequest) -> Callable[[], Any]:
+def new_uow(request: pytest.FixtureRequest) -> Backend:
+    return backend(request)
+
+
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """The in-memory or the Django adapters, as ``request.param`` says."""
     if request.param == "in_memory":
         store = InMemoryStore()
-        return lambda: InMemoryUnitOfWork(store)
+        return Backend(
+            lambda: InMemoryUnitOfWork(store),
+            InMemoryStockHolds(store),
+            InMemoryPaymentReplies(store),
+        )
     request.getfixturevalue("db")
+    from adapters.persistence.payment_replies import DjangoPaymentReplies
+    from adapters.persistence.stock_holds import DjangoStockHolds
     from adapters.persistence.unit_of_work import DjangoUnitOfWork
 
-    return lambda: DjangoUnitOfWork("PLN")
+    return Backend(lambda: DjangoUnitOfWork("PLN"), DjangoStockHolds("PLN"), DjangoPaymentReplies())
 
 
 def _id() -> Any:
@@ -73,7 +100,7 @@ def order_for(c: Customer, p: Product, at: datetime = NOW) -> Order:
 
 
 # --- unit of work -------------------------------------------------------------------
-def test_changes_without_commit_are_discarded(new_uow: Callable[[], Any]) -> None:
+def test_changes_without_commit_are_discarded(new_uow: Backend) -> None:
     c = customer()
     with new_uow() as uow:
         uow.customers.add(c)
@@ -82,7 +109,7 @@ def test_changes_without_commit_are_discarded(new_uow: Callable[[], Any]) -> Non
 
 
 def test_an_exception_discards_changes_even_after_commit_was_called_later(
-    new_uow: Callable[[], Any],
+    new_uow: Backend,
 ) -> None:
     c = customer()
     with pytest.raises(RuntimeError), new_uow() as uow:
@@ -92,16 +119,49 @@ def test_an_exception_discards_changes_even_after_commit_was_called_later(
         assert uow.customers.get(c.id) is None
 
 
-def test_committed_changes_are_kept(new_uow: Callable[[], Any]) -> None:
+def test_committed_changes_are_kept(new_uow: Backend) -> None:
     c = customer()
     stored(new_uow, c)
     with new_uow() as uow:
         assert uow.customers.get(c.id) == c
 
 
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        lambda uow, c, p: uow.customers.add(customer()),
+        lambda uow, c, p: uow.customers.save(c),
+        lambda uow, c, p: uow.products.add(product()),
+        lambda uow, c, p: uow.products.save([p]),
+        lambda uow, c, p: uow.products.save_stock([p]),
+        lambda uow, c, p: uow.products.lock([p.id]),
+        lambda uow, c, p: uow.buckets.add(line(c, p)),
+        lambda uow, c, p: uow.buckets.list_for(c.id, for_update=True),
+        lambda uow, c, p: uow.buckets.lock_with_products(c.id),
+        lambda uow, c, p: uow.buckets.lapsed(NOW, limit=1),
+        lambda uow, c, p: uow.buckets.remove([_id()]),
+        lambda uow, c, p: uow.orders.add(order_for(c, p)),
+        lambda uow, c, p: uow.orders.get(_id(), for_update=True),
+        lambda uow, c, p: uow.payments.get(_id(), for_update=True),
+        lambda uow, c, p: uow.payments.latest_for(_id(), for_update=True),
+        lambda uow, c, p: uow.commit(),
+    ],
+)
+def test_a_read_only_unit_of_work_neither_writes_nor_locks(
+    new_uow: Backend, attempt: Callable[[Any, Customer, Product], Any]
+) -> None:
+    c, p = customer(), product(stock=5)
+    stored(new_uow, c, p)
+    with pytest.raises(ReadOnlyUnitOfWork), new_uow().read_only() as uow:
+        assert uow.customers.get(c.id) == c, "reads are fine"
+        attempt(uow, c, p)
+    with new_uow() as uow:
+        assert uow.products.get(p.id) == p and uow.buckets.list_for(c.id) == []
+
+
 # --- customers ----------------------------------------------------------------------
 def test_customers_are_found_by_username_and_taken_ignores_case(
-    new_uow: Callable[[], Any],
+    new_uow: Backend,
 ) -> None:
     c = customer("Anakin")
     stored(new_uow, c)
@@ -113,13 +173,13 @@ def test_customers_are_found_by_username_and_taken_ignores_case(
         assert not uow.customers.taken(username="someone", email="someone@example.com")
 
 
-def test_a_second_account_with_the_same_username_is_refused(new_uow: Callable[[], Any]) -> None:
+def test_a_second_account_with_the_same_username_is_refused(new_uow: Backend) -> None:
     stored(new_uow, customer("vader"))
     with pytest.raises(UsernameOrEmailTaken), new_uow() as uow:
         uow.customers.add(customer("VADER"))
 
 
-def test_customer_profile_changes_are_saved(new_uow: Callable[[], Any]) -> None:
+def test_customer_profile_changes_are_saved(new_uow: Backend) -> None:
     c = customer()
     stored(new_uow, c)
     with new_uow() as uow:
@@ -134,7 +194,7 @@ def test_customer_profile_changes_are_saved(new_uow: Callable[[], Any]) -> None:
 
 
 # --- products -----------------------------------------------------------------------
-def test_products_lock_save_and_names(new_uow: Callable[[], Any]) -> None:
+def test_products_lock_save_and_names(new_uow: Backend) -> None:
     a, b = product("alpha", stock=5), product("beta", stock=3)
     stored(new_uow, a, b)
     with new_uow() as uow:
@@ -150,7 +210,7 @@ def test_products_lock_save_and_names(new_uow: Callable[[], Any]) -> None:
         assert uow.products.names([a.id, b.id]) == {a.id: "alpha", b.id: "beta"}
 
 
-def test_product_list_filters_orders_and_counts(new_uow: Callable[[], Any]) -> None:
+def test_product_list_filters_orders_and_counts(new_uow: Backend) -> None:
     items = [
         product("Blue mug", "5.00", product_type="kitchen"),
         product("red MUG", "7.50", product_type="kitchen"),
@@ -181,7 +241,7 @@ def line(c: Customer, p: Product, qty: int = 1, until: datetime = NOW) -> Bucket
     )  # fmt: skip
 
 
-def test_bucket_lines_are_scoped_to_their_customer(new_uow: Callable[[], Any]) -> None:
+def test_bucket_lines_are_scoped_to_their_customer(new_uow: Backend) -> None:
     c, other, p = customer(), customer(), product(stock=10)
     ln = line(c, p, 2)
     stored(new_uow, c, other, p, ln)
@@ -195,14 +255,14 @@ def test_bucket_lines_are_scoped_to_their_customer(new_uow: Callable[[], Any]) -
         assert uow.buckets.list_for(other.id) == []
 
 
-def test_one_line_per_product_and_customer(new_uow: Callable[[], Any]) -> None:
+def test_one_line_per_product_and_customer(new_uow: Backend) -> None:
     c, p = customer(), product(stock=10)
     stored(new_uow, c, p, line(c, p))
     with pytest.raises(ProductAlreadyInBucket), new_uow() as uow:
         uow.buckets.add(line(c, p))
 
 
-def test_bucket_lines_are_saved_and_removed(new_uow: Callable[[], Any]) -> None:
+def test_bucket_lines_are_saved_and_removed(new_uow: Backend) -> None:
     c, p, q = customer(), product(stock=10), product(stock=10)
     a, b = line(c, p, 1), line(c, q, 1)
     stored(new_uow, c, p, q, a, b)
@@ -219,7 +279,7 @@ def test_bucket_lines_are_saved_and_removed(new_uow: Callable[[], Any]) -> None:
         assert uow.buckets.list_for(c.id) == [b]
 
 
-def test_lapsed_lines_are_those_still_holding_past_their_time(new_uow: Callable[[], Any]) -> None:
+def test_lapsed_lines_are_those_still_holding_past_their_time(new_uow: Backend) -> None:
     c, p, q = customer(), product(stock=10), product(stock=10)
     old = line(c, p, 1, until=NOW - timedelta(minutes=1))
     fresh = line(c, q, 1, until=NOW + timedelta(minutes=1))
@@ -236,7 +296,7 @@ def test_lapsed_lines_are_those_still_holding_past_their_time(new_uow: Callable[
 
 
 # --- orders -------------------------------------------------------------------------
-def test_orders_are_scoped_saved_and_listed_newest_first(new_uow: Callable[[], Any]) -> None:
+def test_orders_are_scoped_saved_and_listed_newest_first(new_uow: Backend) -> None:
     c, other, p = customer(), customer(), product(stock=10)
     first = order_for(c, p, NOW)
     second = order_for(c, p, NOW + timedelta(minutes=1))
@@ -268,7 +328,7 @@ def payment_for(o: Order, provider: str = "sandbox") -> Payment:
     )  # fmt: skip
 
 
-def test_payments_latest_by_reference_and_saved(new_uow: Callable[[], Any]) -> None:
+def test_payments_latest_by_reference_and_saved(new_uow: Backend) -> None:
     c, p = customer(), product(stock=10)
     o = order_for(c, p)
     stored(new_uow, c, p, o)
@@ -292,24 +352,25 @@ def test_payments_latest_by_reference_and_saved(new_uow: Callable[[], Any]) -> N
         assert uow.payments.find_by_external_ref("payu", "") is None
 
 
-# --- one-statement changes (UnitOfWork.single_change) --------------------------------
+# --- changes that stand on their own (StockHolds, PaymentReplies) ---------------------
 SHOP_LIMIT = Money(MAX_AMOUNT)
 
 
-def hold(uow: Any, c: Customer, p: Product, quantity: int, within: Money = SHOP_LIMIT) -> Any:
-    return uow.buckets.hold_new_line(
+def hold(
+    backend: Backend, c: Customer, p: Product, quantity: int, within: Money = SHOP_LIMIT
+) -> Any:
+    return backend.holds.hold_new_line(
         line_id=_id(), customer_id=c.id, product_id=p.id, quantity=quantity,
         until=NOW + timedelta(minutes=15), within=within,
     )  # fmt: skip
 
 
 def test_a_held_line_reserves_its_units_at_the_products_price(
-    new_uow: Callable[[], Any],
+    new_uow: Backend,
 ) -> None:
     c, p = customer(), product(price="12.30", stock=5, reserved=1)
     stored(new_uow, c, p)
-    with new_uow().single_change() as uow:
-        held = hold(uow, c, p, 4)
+    held = hold(new_uow, c, p, 4)
     assert held is not None
     new_line, after = held
     assert (after.stock, after.reserved, after.name) == (5, 5, p.name)
@@ -326,57 +387,51 @@ def test_a_held_line_reserves_its_units_at_the_products_price(
     ids=["short", "all-held", "inactive"],
 )
 def test_no_line_is_held_when_the_units_are_not_there(
-    new_uow: Callable[[], Any], stock: int, reserved: int, active: bool, quantity: int
+    new_uow: Backend, stock: int, reserved: int, active: bool, quantity: int
 ) -> None:
     c, p = customer(), product(stock=stock, reserved=reserved, active=active)
     stored(new_uow, c, p)
-    with new_uow().single_change() as uow:
-        assert hold(uow, c, p, quantity) is None
+    assert hold(new_uow, c, p, quantity) is None
     with new_uow() as uow:
         assert uow.products.lock([p.id])[p.id].reserved == reserved, "nothing reserved"
         assert uow.buckets.list_for(c.id) == []
 
 
 def test_no_line_is_held_beyond_the_bucket_value_it_is_given(
-    new_uow: Callable[[], Any],
+    new_uow: Backend,
 ) -> None:
     c, p, q = customer(), product(price="10.00", stock=50), product(price="3.00", stock=50)
     stored(new_uow, c, p, q)
-    with new_uow().single_change() as uow:
-        assert hold(uow, c, p, 5, within=Money("49.99")) is None  # the line alone: 50.00
-        assert hold(uow, c, p, 5, within=Money("50.00")) is not None
-    with new_uow().single_change() as uow:  # 50.00 held + 3 x 3.00 > 58.99
-        assert hold(uow, c, q, 3, within=Money("58.99")) is None
+    assert hold(new_uow, c, p, 5, within=Money("49.99")) is None  # the line alone: 50.00
+    assert hold(new_uow, c, p, 5, within=Money("50.00")) is not None
+    # 50.00 held + 3 x 3.00 > 58.99
+    assert hold(new_uow, c, q, 3, within=Money("58.99")) is None
     with new_uow() as uow:
         assert uow.products.lock([q.id])[q.id].reserved == 0, "nothing reserved"
         assert [ln.product_id for ln in uow.buckets.list_for(c.id)] == [p.id]
-    with new_uow().single_change() as uow:
-        assert hold(uow, c, q, 3, within=Money("59.00")) is not None
+    assert hold(new_uow, c, q, 3, within=Money("59.00")) is not None
 
 
-def test_no_line_is_held_for_a_missing_product(new_uow: Callable[[], Any]) -> None:
+def test_no_line_is_held_for_a_missing_product(new_uow: Backend) -> None:
     c = customer()
     stored(new_uow, c)
-    with new_uow().single_change() as uow:
-        assert hold(uow, c, product(stock=3), 1) is None
+    assert hold(new_uow, c, product(stock=3), 1) is None
 
 
-def test_a_second_held_line_for_a_product_is_refused_and_reserves_nothing(
-    new_uow: Callable[[], Any],
+def test_no_second_line_is_held_for_a_product_and_nothing_more_is_reserved(
+    new_uow: Backend,
 ) -> None:
     c, p = customer(), product(stock=10)
     stored(new_uow, c, p)
-    with new_uow().single_change() as uow:
-        assert hold(uow, c, p, 2) is not None
-    with pytest.raises(ProductAlreadyInBucket), new_uow().single_change() as uow:
-        hold(uow, c, p, 3)
+    assert hold(new_uow, c, p, 2) is not None
+    assert hold(new_uow, c, p, 3) is None  # the caller finds out why, under a lock
     with new_uow() as uow:
         assert uow.products.lock([p.id])[p.id].reserved == 2
         assert [ln.quantity for ln in uow.buckets.list_for(c.id)] == [2]
 
 
 def test_a_pending_reply_sets_reference_and_next_action_of_an_open_payment(
-    new_uow: Callable[[], Any],
+    new_uow: Backend,
 ) -> None:
     c, p = customer(), product(stock=10)
     o = order_for(c, p)
@@ -384,22 +439,20 @@ def test_a_pending_reply_sets_reference_and_next_action_of_an_open_payment(
     pay = payment_for(o, "payu")
     stored(new_uow, pay)
     action = {"type": "redirect", "url": "https://pay.example/1"}
-    with new_uow().single_change() as uow:
-        noted = uow.payments.note_reply(pay.id, external_ref="PAYU-9", next_action=action)
+    noted = new_uow.replies.note_reply(pay.id, external_ref="PAYU-9", next_action=action)
     assert noted is not None and (noted.external_ref, noted.next_action) == ("PAYU-9", action)
-    with new_uow().single_change() as uow:
-        again = uow.payments.note_reply(pay.id, external_ref="", next_action=None)
+    again = new_uow.replies.note_reply(pay.id, external_ref="", next_action=None)
     assert again.external_ref == "PAYU-9", "an empty reference keeps the stored one"
     with new_uow() as uow:
         kept = uow.payments.get(pay.id)
         assert (kept.external_ref, kept.next_action, kept.status) == (
             "PAYU-9", None, PaymentStatus.PENDING,
         )  # fmt: skip
-        assert uow.payments.note_reply(_id(), external_ref="x", next_action=None) is None
+    assert new_uow.replies.note_reply(_id(), external_ref="x", next_action=None) is None
 
 
 def test_a_pending_reply_leaves_a_settled_payments_next_action_alone(
-    new_uow: Callable[[], Any],
+    new_uow: Backend,
 ) -> None:
     c, p = customer(), product(stock=10)
     o = order_for(c, p)
@@ -407,17 +460,16 @@ def test_a_pending_reply_leaves_a_settled_payments_next_action_alone(
     pay = payment_for(o, "payu")
     pay.move_to(PaymentStatus.SUCCEEDED, at=NOW, source=ChangeSource.PROVIDER)
     stored(new_uow, pay)
-    with new_uow().single_change() as uow:
-        noted = uow.payments.note_reply(
-            pay.id, external_ref="PAYU-late", next_action={"type": "redirect", "url": "u"}
-        )
+    noted = new_uow.replies.note_reply(
+        pay.id, external_ref="PAYU-late", next_action={"type": "redirect", "url": "u"}
+    )
     assert (noted.status, noted.next_action, noted.external_ref) == (
         PaymentStatus.SUCCEEDED, None, "PAYU-late",
     )  # fmt: skip
 
 
 def test_a_bucket_is_locked_with_its_products_oldest_line_first(
-    new_uow: Callable[[], Any],
+    new_uow: Backend,
 ) -> None:
     c, other = customer(), customer()
     first, second = product("first", stock=5), product("second", stock=9)

@@ -12,12 +12,14 @@ from dependency_injector import providers
 from adapters.payments.fake import FakePaymentGateway
 from adapters.persistence.in_memory import (
     FixedClock,
+    InMemoryPaymentReplies,
+    InMemoryStockHolds,
     InMemoryStore,
     InMemoryUnitOfWork,
     PlainPasswordHasher,
     SimplePasswordPolicy,
-    UuidSource,
 )
+from adapters.persistence.system import UuidSource
 from shop_app.containers import UseCases
 from shop_app.ports.payment_gateway import PaymentGateways
 from shop_app.read_models import CustomerView, ProductView
@@ -63,6 +65,8 @@ def build_shop(*, reservation_minutes: int = 30, currency: str = "PLN") -> Shop:
     payu = FakePaymentGateway("payu-fake", next_action={"type": "redirect", "url": "https://x"})
     use = UseCases(
         uow=providers.Factory(InMemoryUnitOfWork, store),
+        stock_holds=InMemoryStockHolds(store),
+        payment_replies=InMemoryPaymentReplies(store),
         clock=clock,
         ids=UuidSource(),
         hasher=PlainPasswordHasher(),

@@ -4,10 +4,12 @@ Whatever arrives twice, an order is paid at most once."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
+from dependency_injector import providers
 
-from adapters.persistence.in_memory import InMemoryUnitOfWork
+from adapters.persistence.in_memory import InMemoryPaymentReplies
 from shop_app.read_models import CustomerView, OrderView, PaymentView, ProductView
 from shop_domain.errors import (
     AmountMismatch,
@@ -526,17 +528,25 @@ def test_a_second_attempt_succeeding_after_the_first_paid_is_refunded(
 
 
 # --- a provider that calls no one (answers_locally) ------------------------------------
+class RecordingReplies:
+    """The shop's PaymentReplies, recording which payments it was asked to note."""
+
+    def __init__(self, replies: Any):
+        self._replies, self.noted = replies, []
+
+    def note_reply(self, payment_id: Any, **kw: Any) -> Any:
+        self.noted.append(payment_id)
+        return self._replies.note_reply(payment_id, **kw)
+
+
 def test_a_local_providers_pending_answer_goes_in_with_the_attempt(
-    shop: Shop, order: OrderView, monkeypatch: pytest.MonkeyPatch
+    shop: Shop, order: OrderView
 ) -> None:
     shop.card.answers_locally = True
-    units: list[object] = []
-    enter = InMemoryUnitOfWork.__enter__
-    monkeypatch.setattr(
-        InMemoryUnitOfWork, "__enter__", lambda uow: units.append(uow) or enter(uow)
-    )
+    replies = RecordingReplies(InMemoryPaymentReplies(shop.store))
+    shop.use.payment_replies.override(providers.Object(replies))
     payment = start(shop, order)
-    assert len(units) == 1, "one unit of work: the answer is recorded with the attempt"
+    assert replies.noted == [], "the answer went in with the attempt, not after it"
     assert (payment.status, payment.next_action) == ("pending", {"type": "card_token"})
     assert stored_payment(shop, payment).external_ref == f"card-fake-{payment.id}"
     assert steps(stored_payment(shop, payment)) == [(None, S.PENDING, ChangeSource.CUSTOMER)]
@@ -566,3 +576,4 @@ def test_a_local_provider_that_succeeds_at_once_still_pays_the_order(
     payment = start(shop, order)
     assert payment.status == "succeeded"
     assert stored_order(shop, order).status == OrderStatus.PAID
+    assert len(shop.card.started) == 1, "a provider is never asked to start twice"

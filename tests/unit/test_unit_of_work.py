@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
 from shop_domain.errors import ProductNotAvailable
 from tests.unit.shop import Shop
 
@@ -94,32 +95,14 @@ def test_a_failing_use_case_keeps_none_of_its_partial_changes(shop: Shop) -> Non
     assert shop.store.tables.orders == {}
 
 
-def test_a_single_change_is_kept_without_commit(shop: Shop) -> None:
-    mug = shop.product(stock=10)
-    with shop.uow().single_change() as uow:
-        product = uow.products.lock([mug.id])[mug.id]
-        product.reserve(2)
-        uow.products.save_stock([product])
-    assert shop.stock_of(mug.id) == (10, 2)
-
-
-def test_a_single_change_that_raises_is_discarded(shop: Shop) -> None:
-    mug = shop.product(stock=10)
-    with pytest.raises(Boom), shop.uow().single_change() as uow:
-        product = uow.products.lock([mug.id])[mug.id]
-        product.reserve(2)
-        uow.products.save_stock([product])
-        raise Boom
-    assert shop.stock_of(mug.id) == (10, 0)
-
-
-def test_the_next_unit_of_work_is_an_ordinary_one_again(shop: Shop) -> None:
+def test_a_read_only_unit_of_work_is_read_only_for_one_block(shop: Shop) -> None:
     mug = shop.product(stock=10)
     uow = shop.uow()
-    with uow.single_change() as work:
+    with pytest.raises(ReadOnlyUnitOfWork), uow.read_only() as work:
         work.products.lock([mug.id])
-    with uow as work:
+    with uow as work:  # an ordinary one again
         product = work.products.lock([mug.id])[mug.id]
         product.reserve(4)
-        work.products.save_stock([product])  # no commit: discarded
-    assert shop.stock_of(mug.id) == (10, 0)
+        work.products.save_stock([product])
+        work.commit()
+    assert shop.stock_of(mug.id) == (10, 4)

@@ -29,6 +29,8 @@ class Application(containers.DeclarativeContainer):
     use_cases = providers.Container(
         UseCases,
         uow=persistence.uow,
+        stock_holds=persistence.stock_holds,
+        payment_replies=persistence.payment_replies,
         clock=persistence.clock,
         ids=persistence.ids,
         hasher=persistence.hasher,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections import deque
 from collections.abc import Mapping
@@ -26,7 +28,7 @@ class FakePaymentGateway:
     ``confirm_outcomes`` is a queue of statuses or errors for the next confirms
     (empty: success); ``down`` makes every call fail as an unreachable provider.
     Notifications are JSON ``{"payment_id", "status", "amount"?, "currency"?}``
-    signed by a ``X-Fake-Signature`` header equal to ``secret``.
+    signed by a ``X-Fake-Signature`` header: the HMAC-SHA256 of the body under ``secret``.
     """
 
     def __init__(
@@ -81,7 +83,7 @@ class FakePaymentGateway:
         return GatewayResult(status=PaymentStatus.REFUNDED)
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
-        if headers.get("X-Fake-Signature") != self.secret:
+        if not hmac.compare_digest(headers.get("X-Fake-Signature", ""), self._sign(body)):
             raise InvalidNotificationSignature()
         data = json.loads(body)
         amount = Money(data["amount"], data.get("currency", "PLN")) if "amount" in data else None
@@ -98,4 +100,7 @@ class FakePaymentGateway:
     ) -> tuple[bytes, dict[str, str]]:
         """A correctly signed notification, as the provider would send it."""
         body = json.dumps({"payment_id": str(payment_id), "status": status, **extra}).encode()
-        return body, {"X-Fake-Signature": self.secret}
+        return body, {"X-Fake-Signature": self._sign(body)}
+
+    def _sign(self, body: bytes) -> str:
+        return hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()

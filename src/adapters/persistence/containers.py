@@ -1,18 +1,23 @@
-"""The driven side's persistence: Django units of work, clock, ids, password handling."""
+"""The driven side's persistence: Django units of work and the changes that stand on
+their own, clock, ids, password handling."""
 
 from __future__ import annotations
 
 from dependency_injector import containers, providers
 
 from adapters.persistence.idempotency import DjangoIdempotencyStore
-from adapters.persistence.in_memory import SystemClock, UuidSource
 from adapters.persistence.passwords import DjangoPasswordHasher, DjangoPasswordPolicy
+from adapters.persistence.payment_replies import DjangoPaymentReplies
+from adapters.persistence.stock_holds import DjangoStockHolds
+from adapters.persistence.system import SystemClock, UuidSource
 from adapters.persistence.unit_of_work import DjangoUnitOfWork
 
 
 class Persistence(containers.DeclarativeContainer):
     config = providers.Configuration()
     uow = providers.Factory(DjangoUnitOfWork, currency=config.currency)
+    stock_holds = providers.Singleton(DjangoStockHolds, currency=config.currency)
+    payment_replies = providers.Singleton(DjangoPaymentReplies)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidSource)
     hasher = providers.Singleton(DjangoPasswordHasher)

@@ -1,4 +1,4 @@
-"""In-memory versions of every persistence port, plus clock and id source.
+"""In-memory versions of every persistence port, plus a clock that moves when told.
 
 No Django here: anyone can drive the use cases from plain Python with these. A
 unit of work works on a deep copy of the committed state and swaps it in on
@@ -14,8 +14,7 @@ import hmac
 import itertools
 import secrets
 import threading
-import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -24,6 +23,7 @@ import attrs
 
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
+from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
 from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer, fold_username
 from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
@@ -44,6 +44,25 @@ class _Tables:
     order_seq: dict[OrderId, int] = attrs.Factory(dict)  # insertion order, for "newest first"
 
 
+class _Access:
+    """What a unit of work allows its repositories: a read-only one neither writes nor
+    locks (as the Django adapter refuses them)."""
+
+    def __init__(self, *, read_only: bool):
+        self.read_only = read_only
+
+    def write(self) -> None:
+        if self.read_only:
+            raise ReadOnlyUnitOfWork("a read-only unit of work writes nothing")
+
+    def lock(self, for_update: bool = True) -> None:
+        if for_update and self.read_only:
+            raise ReadOnlyUnitOfWork("a read-only unit of work locks nothing")
+
+
+_ANY = _Access(read_only=False)
+
+
 class InMemoryStore:
     """The committed state that in-memory units of work share."""
 
@@ -54,10 +73,11 @@ class InMemoryStore:
 
 
 class InMemoryCustomerRepository:
-    def __init__(self, t: _Tables):
-        self._t = t
+    def __init__(self, t: _Tables, access: _Access = _ANY):
+        self._t, self._access = t, access
 
     def add(self, customer: Customer) -> None:
+        self._access.write()
         # the same uniqueness the database enforces
         if self.taken(username=customer.username, email=customer.email):
             raise UsernameOrEmailTaken()
@@ -83,6 +103,7 @@ class InMemoryCustomerRepository:
         )
 
     def save(self, customer: Customer) -> None:
+        self._access.write()
         # the database's unique index refuses a rename onto another account's name
         if self.taken(username=customer.username, email=customer.email, exclude=customer.id):
             raise UsernameOrEmailTaken()
@@ -90,16 +111,18 @@ class InMemoryCustomerRepository:
 
 
 class InMemoryProductRepository:
-    def __init__(self, t: _Tables):
-        self._t = t
+    def __init__(self, t: _Tables, access: _Access = _ANY):
+        self._t, self._access = t, access
 
     def add(self, product: Product) -> None:
+        self._access.write()
         self._t.products[product.id] = product
 
     def get(self, product_id: ProductId) -> Product | None:
         return self._t.products.get(product_id)
 
     def lock(self, product_ids: Iterable[ProductId]) -> dict[ProductId, Product]:
+        self._access.lock()
         return {
             pid: self._t.products[pid]
             for pid in sorted(set(product_ids))
@@ -107,10 +130,12 @@ class InMemoryProductRepository:
         }
 
     def save(self, products: Iterable[Product]) -> None:
+        self._access.write()
         for product in products:
             self._t.products[product.id] = product
 
     def save_stock(self, products: Iterable[Product]) -> None:
+        self._access.write()
         for product in products:
             stored = self._t.products[product.id]
             stored.stock, stored.reserved = product.stock, product.reserved
@@ -134,41 +159,19 @@ class InMemoryProductRepository:
 
 
 class InMemoryBucketRepository:
-    def __init__(self, t: _Tables):
-        self._t = t
+    def __init__(self, t: _Tables, access: _Access = _ANY):
+        self._t, self._access = t, access
 
     def add(self, line: BucketLine) -> None:
+        self._access.write()
         if self.find(line.customer_id, line.product_id) is not None:
             raise ProductAlreadyInBucket()
         self._t.lines[line.id] = line
 
-    def hold_new_line(
-        self,
-        *,
-        line_id: BucketLineId,
-        customer_id: CustomerId,
-        product_id: ProductId,
-        quantity: int,
-        until: datetime,
-        within: Money,
-    ) -> tuple[BucketLine, Product] | None:
-        product = self._t.products.get(product_id)
-        if product is None or not product.can_hold(quantity):
-            return None
-        others = [line.value for line in self.list_for(customer_id)]
-        if within < product.price * quantity + Money.total(others, within.currency):
-            return None
-        line = BucketLine.holding(
-            id=line_id, customer_id=customer_id, product_id=product_id, quantity=quantity,
-            unit_price=product.price, until=until,
-        )  # fmt: skip
-        self.add(line)
-        product.reserve(quantity)
-        return line, product
-
     def get(
         self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
     ) -> BucketLine | None:
+        self._access.lock(for_update)
         line = self._t.lines.get(line_id)
         return line if line is not None and line.customer_id == customer_id else None
 
@@ -183,26 +186,31 @@ class InMemoryBucketRepository:
         )
 
     def list_for(self, customer_id: CustomerId, *, for_update: bool = False) -> list[BucketLine]:
+        self._access.lock(for_update)
         return [ln for ln in self._t.lines.values() if ln.customer_id == customer_id]
 
     def lock_with_products(
         self, customer_id: CustomerId
     ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
+        self._access.lock()
         lines = self.list_for(customer_id, for_update=True)
         wanted = {line.product_id for line in lines}
         return lines, {pid: p for pid, p in self._t.products.items() if pid in wanted}
 
     def save(self, lines: Iterable[BucketLine]) -> None:
+        self._access.write()
         for line in lines:
             self._t.lines[line.id] = line
 
     def remove(self, line_ids: Iterable[BucketLineId]) -> None:
+        self._access.write()
         for line_id in line_ids:
             self._t.lines.pop(line_id, None)
 
     def lapsed(
         self, now: datetime, limit: int, product_ids: Iterable[ProductId] | None = None
     ) -> list[BucketLine]:
+        self._access.lock()
         wanted = set(product_ids) if product_ids is not None else None
         found = [
             ln
@@ -213,10 +221,11 @@ class InMemoryBucketRepository:
 
 
 class InMemoryOrderRepository:
-    def __init__(self, t: _Tables, seq: itertools.count[int]):
-        self._t, self._seq = t, seq
+    def __init__(self, t: _Tables, seq: itertools.count[int], access: _Access = _ANY):
+        self._t, self._seq, self._access = t, seq, access
 
     def add(self, order: Order) -> None:
+        self._access.write()
         self._t.orders[order.id] = order
         self._t.order_seq[order.id] = next(self._seq)
 
@@ -227,12 +236,14 @@ class InMemoryOrderRepository:
         customer_id: CustomerId | None = None,
         for_update: bool = False,
     ) -> Order | None:
+        self._access.lock(for_update)
         order = self._t.orders.get(order_id)
         if order is None or (customer_id is not None and order.customer_id != customer_id):
             return None
         return order
 
     def save(self, order: Order) -> None:
+        self._access.write()
         self._t.orders[order.id] = order
 
     def list(
@@ -253,16 +264,19 @@ class InMemoryOrderRepository:
 
 
 class InMemoryPaymentRepository:
-    def __init__(self, t: _Tables):
-        self._t = t
+    def __init__(self, t: _Tables, access: _Access = _ANY):
+        self._t, self._access = t, access
 
     def add(self, payment: Payment) -> None:
+        self._access.write()
         self._t.payments[payment.id] = payment
 
     def get(self, payment_id: PaymentId, *, for_update: bool = False) -> Payment | None:
+        self._access.lock(for_update)
         return self._t.payments.get(payment_id)
 
     def latest_for(self, order_id: OrderId, *, for_update: bool = False) -> Payment | None:
+        self._access.lock(for_update)
         # dicts keep insertion order: the last one added is the latest
         found = [p for p in self._t.payments.values() if p.order_id == order_id]
         return found[-1] if found else None
@@ -270,6 +284,7 @@ class InMemoryPaymentRepository:
     def find_by_external_ref(
         self, provider: str, external_ref: str, *, for_update: bool = False
     ) -> Payment | None:
+        self._access.lock(for_update)
         if not external_ref:
             return None
         return next(
@@ -282,18 +297,8 @@ class InMemoryPaymentRepository:
         )
 
     def save(self, payment: Payment) -> None:
+        self._access.write()
         self._t.payments[payment.id] = payment
-
-    def note_reply(
-        self, payment_id: PaymentId, *, external_ref: str, next_action: dict[str, Any] | None
-    ) -> Payment | None:
-        payment = self._t.payments.get(payment_id)
-        if payment is not None:
-            if external_ref:
-                payment.external_ref = external_ref
-            if payment.is_open:
-                payment.next_action = next_action
-        return payment
 
 
 class InMemoryUnitOfWork:
@@ -302,17 +307,18 @@ class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore):
         self._store = store
         self.committed = False
-        self._keep_on_exit = False
+        self._read_only = False
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self._store.lock.acquire()
         self._work = copy.deepcopy(self._store.tables)
         self.committed = False
-        self.customers = InMemoryCustomerRepository(self._work)
-        self.products = InMemoryProductRepository(self._work)
-        self.buckets = InMemoryBucketRepository(self._work)
-        self.orders = InMemoryOrderRepository(self._work, self._store.seq)
-        self.payments = InMemoryPaymentRepository(self._work)
+        access = _Access(read_only=self._read_only)
+        self.customers = InMemoryCustomerRepository(self._work, access)
+        self.products = InMemoryProductRepository(self._work, access)
+        self.buckets = InMemoryBucketRepository(self._work, access)
+        self.orders = InMemoryOrderRepository(self._work, self._store.seq, access)
+        self.payments = InMemoryPaymentRepository(self._work, access)
         return self
 
     def __exit__(
@@ -321,9 +327,9 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        keep, self._keep_on_exit = self._keep_on_exit, False
+        self._read_only = False
         try:
-            if (self.committed or keep) and exc_type is None:
+            if self.committed and exc_type is None:
                 # the store keeps its own copy: objects the caller still holds cannot alter it
                 self._store.tables = copy.deepcopy(self._work)
         finally:
@@ -331,14 +337,77 @@ class InMemoryUnitOfWork:
             self._store.lock.release()
 
     def commit(self) -> None:
+        if self._read_only:
+            raise ReadOnlyUnitOfWork("a read-only unit of work commits nothing")
         self.committed = True
 
-    def single_change(self) -> InMemoryUnitOfWork:
-        self._keep_on_exit = True  # the one call is kept as the database keeps a statement
+    def read_only(self) -> InMemoryUnitOfWork:
+        self._read_only = True  # for the next block only
         return self
 
-    def read_only(self) -> InMemoryUnitOfWork:
-        return self  # reads from the same snapshot; nothing is kept without commit
+
+class _AtOnce:
+    """One change applied straight to the committed state under the store's lock, as
+    the database applies one statement: whole, or (on an exception) not at all."""
+
+    def __init__(self, store: InMemoryStore):
+        self._store = store
+
+    def _change(self, change: Callable[[_Tables], Any]) -> Any:
+        with self._store.lock:
+            work = copy.deepcopy(self._store.tables)
+            result = change(work)
+            self._store.tables = work
+            # the caller's objects are copies: they cannot alter the store later
+            return copy.deepcopy(result)
+
+
+class InMemoryStockHolds(_AtOnce):
+    def hold_new_line(
+        self,
+        *,
+        line_id: BucketLineId,
+        customer_id: CustomerId,
+        product_id: ProductId,
+        quantity: int,
+        until: datetime,
+        within: Money,
+    ) -> tuple[BucketLine, Product] | None:
+        def hold(t: _Tables) -> tuple[BucketLine, Product] | None:
+            lines = InMemoryBucketRepository(t)
+            product = t.products.get(product_id)
+            if product is None or not product.can_hold(quantity):
+                return None
+            if lines.find(customer_id, product_id) is not None:
+                return None
+            others = [line.value for line in lines.list_for(customer_id)]
+            if within < product.price * quantity + Money.total(others, within.currency):
+                return None
+            line = BucketLine.holding(
+                id=line_id, customer_id=customer_id, product_id=product_id, quantity=quantity,
+                unit_price=product.price, until=until,
+            )  # fmt: skip
+            lines.add(line)
+            product.reserve(quantity)
+            return line, product
+
+        return self._change(hold)  # type: ignore[no-any-return]
+
+
+class InMemoryPaymentReplies(_AtOnce):
+    def note_reply(
+        self, payment_id: PaymentId, *, external_ref: str, next_action: dict[str, Any] | None
+    ) -> Payment | None:
+        def note(t: _Tables) -> Payment | None:
+            payment = t.payments.get(payment_id)
+            if payment is not None:
+                if external_ref:
+                    payment.external_ref = external_ref
+                if payment.is_open:
+                    payment.next_action = next_action
+            return payment
+
+        return self._change(note)  # type: ignore[no-any-return]
 
 
 class FixedClock:
@@ -352,16 +421,6 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class UuidSource:
-    def new_id(self) -> uuid.UUID:
-        return uuid.uuid4()
 
 
 class PlainPasswordHasher:

@@ -1,13 +1,13 @@
 """A unit of work over Django's ORM: one ``transaction.atomic()`` that rolls back
-unless committed."""
+unless committed. It owns the batch of its pending writes (see write_batch) and hands
+it to its repositories."""
 
 from __future__ import annotations
 
 from types import TracebackType
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from adapters.persistence import write_behind
 from adapters.persistence.repositories import (
     DjangoBucketRepository,
     DjangoCustomerRepository,
@@ -15,43 +15,37 @@ from adapters.persistence.repositories import (
     DjangoPaymentRepository,
     DjangoProductRepository,
 )
+from adapters.persistence.write_batch import WriteBatch
+from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
 
 
 class DjangoUnitOfWork:
     def __init__(self, currency: str = "PLN"):
-        self.customers = DjangoCustomerRepository()
-        self.products = DjangoProductRepository(currency)
-        self.buckets = DjangoBucketRepository(currency)
-        self.orders = DjangoOrderRepository()
-        self.payments = DjangoPaymentRepository()
+        self._batch = WriteBatch()
+        self.customers = DjangoCustomerRepository(self._batch)
+        self.products = DjangoProductRepository(currency, self._batch)
+        self.buckets = DjangoBucketRepository(currency, self._batch)
+        self.orders = DjangoOrderRepository(self._batch)
+        self.payments = DjangoPaymentRepository(self._batch)
         self._atomic: transaction.Atomic | None = None
-        self._writes: write_behind.WriteBehind | None = None
-        self._hook: object = None
         self._committed = False
         self._read_only = False
-        self._single = False
         self._open = False
 
     def read_only(self) -> DjangoUnitOfWork:
-        self._read_only = True
-        return self
-
-    def single_change(self) -> DjangoUnitOfWork:
-        self._single = True
+        self._read_only = True  # for the next block only
         return self
 
     def __enter__(self) -> DjangoUnitOfWork:
         if self._open:
             raise RuntimeError("a DjangoUnitOfWork is not re-entrant; make a new one")
         self._open, self._committed = True, False
-        if not (self._read_only or self._single):
-            # Reads alone need no BEGIN/ROLLBACK round trips, and a single atomic
-            # statement is its own transaction; other writes and locks need one.
+        self._batch.open(read_only=self._read_only)
+        if not self._read_only:
+            # Reads alone need no transaction (each sees committed data, and nothing is
+            # locked or written: the batch refuses both); writes and locks need one.
             self._atomic = transaction.atomic()
             self._atomic.__enter__()
-            if connection.vendor == "postgresql":
-                self._writes = write_behind.WriteBehind()
-                self._hook = write_behind.push(self._writes)
         return self
 
     def __exit__(
@@ -61,24 +55,18 @@ class DjangoUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         atomic, self._atomic = self._atomic, None
-        writes, self._writes = self._writes, None
-        self._open, self._read_only, self._single = False, False, False
+        self._open, self._read_only = False, False
+        self._batch.close()  # what was not sent by commit() is dropped with the rollback
         if atomic is None:
             return
-        if writes is not None:
-            write_behind.pop(writes, self._hook)
-            if exc_type is None and self._committed:
-                try:
-                    writes.flush()  # the last writes, just before COMMIT
-                except BaseException as error:
-                    atomic.__exit__(type(error), error, error.__traceback__)
-                    raise
-            writes.discard()
         if exc_type is None and not self._committed:
             transaction.set_rollback(True)
         atomic.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
+        """Keep the changes: the held writes go now, so a refusal is raised here, inside
+        the use case's block (which then rolls everything back)."""
         if self._read_only:
-            raise RuntimeError("a read-only unit of work cannot commit")
+            raise ReadOnlyUnitOfWork("a read-only unit of work commits nothing")
+        self._batch.flush()
         self._committed = True

@@ -60,8 +60,8 @@ class PaymentGateway(Protocol):
     provider: str
     #: False when the customer cannot confirm (bank transfers arrive on their own).
     customer_confirms: bool
-    #: True when ``start`` calls no one (a sandbox, transfer instructions): its answer
-    #: is then recorded together with the attempt, in the same transaction.
+    #: True when ``start`` calls no one (a sandbox, transfer instructions): it is asked
+    #: before the attempt is recorded, and its usual answer (pending) goes in with it.
     answers_locally: bool
 
     def start(self, request: PaymentRequest) -> GatewayResult:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import attrs
 
@@ -16,7 +16,6 @@ from shop_app.ports.paging import Page, PageRequest
 from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer
 from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
-from shop_domain.money import Money
 from shop_domain.order import Order, OrderStatus
 from shop_domain.payment import Payment
 from shop_domain.product import Product
@@ -62,12 +61,11 @@ class ProductRepository(Protocol):
         ...
 
     def save_stock(self, products: Iterable[Product]) -> None:
-        """Persist only the stock counters (on hand, reserved) of these locked products,
-        in one statement however many they are."""
+        """Persist only the stock counters (on hand, reserved) of these locked products."""
         ...
 
     def names(self, product_ids: Iterable[ProductId]) -> dict[ProductId, str]:
-        """Names of these products (for read models), in one query."""
+        """Names of these products (for read models)."""
         ...
 
     def list(self, filter: ProductFilter, page: PageRequest) -> Page[Product]: ...
@@ -77,25 +75,6 @@ class BucketRepository(Protocol):
     """Bucket lines, always scoped to their customer."""
 
     def add(self, line: BucketLine) -> None: ...
-
-    def hold_new_line(
-        self,
-        *,
-        line_id: BucketLineId,
-        customer_id: CustomerId,
-        product_id: ProductId,
-        quantity: int,
-        until: datetime,
-        within: Money,
-    ) -> tuple[BucketLine, Product] | None:
-        """Add a line holding ``quantity`` units of the product until ``until``, at the
-        product's current price, and reserve those units on the product: both or neither,
-        atomic on its own. Only if the product is active and has that many available
-        right now, and the new line's value plus the customer's other lines' values is at
-        most ``within``; otherwise nothing changes and the answer is None (the caller
-        finds out why under a lock). A second line for the product raises ProductAlreadyInBucket.
-        Returns the new line and the product as it is after the reservation."""
-        ...
 
     def get(
         self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
@@ -112,8 +91,7 @@ class BucketRepository(Protocol):
     ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
         """Every line of the customer's bucket (oldest first) and the products they hold,
         all locked: lines first, then products in id order, as ``list_for(...,
-        for_update=True)`` followed by ``ProductRepository.lock`` would (one round trip
-        where the database allows)."""
+        for_update=True)`` followed by ``ProductRepository.lock`` would."""
         ...
 
     def save(self, lines: Iterable[BucketLine]) -> None: ...
@@ -176,13 +154,4 @@ class PaymentRepository(Protocol):
 
     def save(self, payment: Payment) -> None:
         """Persist status, reference and next action, and append new history entries."""
-        ...
-
-    def note_reply(
-        self, payment_id: PaymentId, *, external_ref: str, next_action: dict[str, Any] | None
-    ) -> Payment | None:
-        """A provider's "still pending" reply, atomic on its own: a non-empty reference
-        replaces the stored one, and the next action is stored only while the payment
-        is open (a notification may have settled it meanwhile). Its status and history
-        do not change. Returns the payment as stored, or None if there is none."""
         ...

@@ -36,14 +36,13 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
-    def single_change(self) -> UnitOfWork:
-        """The same, for a use case whose whole change is one repository call documented
-        as atomic on its own: no transaction is opened around it (no BEGIN/COMMIT round
-        trips), and what that call did is kept when the block ends without an exception.
-        Never for two changes: they would not be kept or rolled back together."""
+    def read_only(self) -> UnitOfWork:
+        """The same, for a use case that only reads: nothing can be written, locked or
+        committed through it (trying raises ReadOnlyUnitOfWork), and each read sees
+        committed data."""
         ...
 
-    def read_only(self) -> UnitOfWork:
-        """The same, for a use case that only reads: no transaction is opened (each
-        query sees committed data on its own), and nothing can be locked or committed."""
-        ...
+
+class ReadOnlyUnitOfWork(RuntimeError):
+    """A write, a lock or a commit was tried through a read-only unit of work: a bug in
+    the use case, never an answer for a client."""

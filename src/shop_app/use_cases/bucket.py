@@ -5,6 +5,7 @@ from __future__ import annotations
 from shop_app.ports.clock import Clock
 from shop_app.ports.id_source import IdSource
 from shop_app.ports.paging import Page, PageRequest
+from shop_app.ports.stock_holds import StockHolds
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import BucketLineView, BucketView
 from shop_app.settings import ShopSettings
@@ -85,8 +86,16 @@ class GetBucket:
 class AddToBucket:
     """Put a product in the bucket, reserving ``quantity`` units."""
 
-    def __init__(self, uow: UnitOfWork, ids: IdSource, clock: Clock, settings: ShopSettings):
-        self._uow, self._ids, self._clock, self._settings = uow, ids, clock, settings
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        holds: StockHolds,
+        ids: IdSource,
+        clock: Clock,
+        settings: ShopSettings,
+    ):
+        self._uow, self._holds, self._ids = uow, holds, ids
+        self._clock, self._settings = clock, settings
 
     def __call__(
         self, *, customer_id: CustomerId, product_id: ProductId, quantity: int
@@ -94,16 +103,16 @@ class AddToBucket:
         if quantity < 1:
             raise ValidationFailed(details={"quantity": ["must be at least 1"]})
         line_id = BucketLineId(self._ids.new_id())
-        # The usual case, in one atomic step: the product has the units, the line is new.
-        with self._uow.single_change() as uow:
-            held = uow.buckets.hold_new_line(
-                line_id=line_id,
-                customer_id=customer_id,
-                product_id=product_id,
-                quantity=quantity,
-                until=self._clock.now() + self._settings.reservation_ttl,
-                within=Money(MAX_AMOUNT, self._settings.currency),
-            )
+        # The usual case, in one atomic change of its own: the product has the units,
+        # the line is new.
+        held = self._holds.hold_new_line(
+            line_id=line_id,
+            customer_id=customer_id,
+            product_id=product_id,
+            quantity=quantity,
+            until=self._clock.now() + self._settings.reservation_ttl,
+            within=Money(MAX_AMOUNT, self._settings.currency),
+        )
         if held is not None:
             line, product = held
             return BucketLineView.of(line, product.name)

@@ -142,10 +142,15 @@ class CancelOrder:
                 result = self._gateways.by_provider(payment.provider).refund(payment)
                 if result.status == PaymentStatus.REFUNDED:
                     payment.move_to(PaymentStatus.REFUNDED, at=self._clock.now(), source=source)
-                uow.payments.save(payment)
+                changed = payment
             elif payment is not None and payment.is_open:
                 payment.move_to(PaymentStatus.CANCELED, at=self._clock.now(), source=source)
-                uow.payments.save(payment)
+                changed = payment
+            else:
+                changed = None
             return_stock(uow, order)
+            # The writes last, together (the stock's lock is a read they would precede).
+            if changed is not None:
+                uow.payments.save(changed)
             uow.orders.save(order)
             uow.commit()

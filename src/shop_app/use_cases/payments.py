@@ -14,6 +14,7 @@ from shop_app.ports.payment_gateway import (
     PaymentGateways,
     PaymentRequest,
 )
+from shop_app.ports.payment_replies import PaymentReplies
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import PaymentView
 from shop_app.use_cases.orders import return_stock
@@ -103,26 +104,36 @@ def _apply(payment: Payment, result: GatewayResult) -> None:
     payment.next_action = result.next_action
 
 
-def _answer_locally(gateway: PaymentGateway, request: PaymentRequest) -> GatewayResult | None:
-    """The answer of a provider that calls no one, when it is the usual "pending": it is
-    recorded with the attempt. Any other answer, or an error, goes the general way."""
+def _ask_locally(
+    gateway: PaymentGateway, request: PaymentRequest
+) -> GatewayResult | PaymentProviderUnavailable | PaymentDeclined | None:
+    """The answer of a provider that calls no one (None for one that calls out): asked
+    before the attempt is recorded, and never asked again."""
     if not gateway.answers_locally:
         return None
     try:
-        result = gateway.start(request)
-    except (PaymentProviderUnavailable, PaymentDeclined):
-        return None
-    return result if result.status == PaymentStatus.PENDING else None
+        return gateway.start(request)
+    except (PaymentProviderUnavailable, PaymentDeclined) as error:
+        return error
 
 
 class StartPayment:
     """Start paying an order with its method (or switch to another). The attempt is
     recorded before a provider is called, so money never sits at a provider with no
     local record; a provider failure leaves the order payable. A provider that calls no
-    one (``answers_locally``) answers first, and its answer goes in with the attempt."""
+    one (``answers_locally``) answers first: its usual answer (pending) goes in with the
+    attempt, any other is recorded after it. A provider is asked to start once."""
 
-    def __init__(self, uow: UnitOfWork, ids: IdSource, clock: Clock, gateways: PaymentGateways):
-        self._uow, self._ids, self._clock, self._gateways = uow, ids, clock, gateways
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        replies: PaymentReplies,
+        ids: IdSource,
+        clock: Clock,
+        gateways: PaymentGateways,
+    ):
+        self._uow, self._replies, self._ids = uow, replies, ids
+        self._clock, self._gateways = clock, gateways
 
     def __call__(
         self,
@@ -163,16 +174,22 @@ class StartPayment:
                 customer_ip=customer_ip,
                 lines=tuple((ln.product_name, ln.quantity, ln.unit_price) for ln in order.lines),
             )
-            early = _answer_locally(gateway, request)
-            if early is not None:
+            early = _ask_locally(gateway, request)
+            pending_now = isinstance(early, GatewayResult) and early.status == PaymentStatus.PENDING
+            if pending_now:
+                assert isinstance(early, GatewayResult)
                 _apply(payment, early)
             order.await_payment(chosen)
             uow.payments.add(payment)
             uow.orders.save(order)
             uow.commit()
-        if early is not None:
+        if pending_now:
             return PaymentView.of(payment)
+        if isinstance(early, GatewayResult):
+            return self._record(payment.id, order.id, early)
         try:
+            if early is not None:
+                raise early
             result = gateway.start(request)
         except (PaymentProviderUnavailable, PaymentDeclined):
             self._record(payment.id, order.id, GatewayResult(status=PaymentStatus.FAILED))
@@ -208,11 +225,10 @@ class StartPayment:
 
     def _note_pending(self, payment_id: PaymentId, result: GatewayResult) -> PaymentView:
         """The usual answer (still pending): only the reference and the next action
-        change, in one atomic write of the payment row."""
-        with self._uow.single_change() as uow:
-            payment = uow.payments.note_reply(
-                payment_id, external_ref=result.external_ref, next_action=result.next_action
-            )
+        change, as one atomic change of its own."""
+        payment = self._replies.note_reply(
+            payment_id, external_ref=result.external_ref, next_action=result.next_action
+        )
         assert payment is not None
         return PaymentView.of(payment)
 

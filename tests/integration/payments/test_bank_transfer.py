@@ -27,12 +27,14 @@ from adapters.payments.bank_transfer import (
 from adapters.payments.fake import FakePaymentGateway
 from adapters.persistence.in_memory import (
     FixedClock,
+    InMemoryPaymentReplies,
+    InMemoryStockHolds,
     InMemoryStore,
     InMemoryUnitOfWork,
     PlainPasswordHasher,
     SimplePasswordPolicy,
-    UuidSource,
 )
+from adapters.persistence.system import UuidSource
 from shop_app.containers import UseCases
 from shop_app.ports.payment_gateway import PaymentGateways, PaymentRequest
 from shop_app.use_cases.bank_statement import BankCredit, CreditOutcome, StatementReport
@@ -76,6 +78,8 @@ class Bank:
         self.gateway = BankTransferGateway(IBAN, HOLDER)
         self.use = UseCases(
             uow=providers.Factory(InMemoryUnitOfWork, self.store),
+            stock_holds=InMemoryStockHolds(self.store),
+            payment_replies=InMemoryPaymentReplies(self.store),
             clock=self.clock,
             ids=UuidSource(),
             hasher=PlainPasswordHasher(),

@@ -2,7 +2,8 @@
 
 Each provider is wrapped in a small *harness* that knows how that provider gets to
 each outcome (a card token, the PayU buyer paying on the double, staff confirming
-a transfer); the tests themselves are the same for all four. Stripe and PayU speak
+a transfer); the tests themselves are the same for all five (the fake the unit
+tests use included, so it stays honest). Stripe and PayU speak
 real HTTP to local doubles on 127.0.0.1; the sandbox and bank transfer run
 in-process. What a provider cannot do (a transfer is never declined, an in-process
 provider is never down) is skipped with the reason.
@@ -21,6 +22,7 @@ import pytest
 
 from adapters.payments.bank_transfer import BankTransferGateway, find_titles, transfer_title
 from adapters.payments.card_sandbox import CardSandboxGateway
+from adapters.payments.fake import FakePaymentGateway
 from adapters.payments.payu import PayUConfig, PayUGateway
 from adapters.payments.stripe_card import StripeCardGateway, StripeConfig
 from shop_app.ports.payment_gateway import GatewayResult, Notification, PaymentRequest
@@ -60,6 +62,8 @@ class Harness:
     in_process: str | None = None
     #: Why nothing can be declined (None: it can).
     never_declined: str | None = None
+    #: Why the provider cannot hang (None: it can).
+    never_hangs: str | None = None
     #: What the client sends to confirm.
     confirm_params: dict[str, Any] = {}
 
@@ -276,9 +280,42 @@ class PayUHarness(Harness):
         return Money.from_minor(order.total, order.currency)
 
 
-@pytest.fixture(params=["sandbox", "stripe", "bank_transfer", "payu"])
+class FakeHarness(Harness):
+    """The scriptable fake the unit tests drive the core with: held to the same port."""
+
+    name = "fake"
+    next_action_type = "card_token"
+    confirm_params = {"card_token": "anything"}
+    never_hangs = "the fake answers at once or fails at once (down): it never hangs"
+
+    def __init__(self) -> None:
+        self.gateway = FakePaymentGateway("fake", secret="behaviour-suite-secret")
+
+    def succeed(self, payment: Payment) -> GatewayResult:
+        return self.gateway.confirm(payment, self.confirm_params)
+
+    def decline(self) -> None:
+        payment, _ = self.start()
+        self.gateway.decline_next()
+        with pytest.raises(PaymentDeclined) as declined:
+            self.gateway.confirm(payment, self.confirm_params)
+        assert declined.value.code == 5002
+
+    def go_down(self) -> None:
+        self.gateway.down = True
+
+    def success_notification(self, payment: Payment) -> tuple[bytes, dict[str, str]]:
+        return self.gateway.notification(payment.id, "succeeded", external_ref=payment.external_ref)
+
+    def recorded_amount(self, payment: Payment) -> Money | None:
+        return next(r.amount for r in self.gateway.started if r.payment_id == payment.id)
+
+
+@pytest.fixture(params=["sandbox", "stripe", "bank_transfer", "payu", "fake"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    if request.param == "sandbox":
+    if request.param == "fake":
+        yield FakeHarness()
+    elif request.param == "sandbox":
         yield SandboxHarness()
     elif request.param == "bank_transfer":
         yield TransferHarness()
@@ -442,8 +479,8 @@ def test_a_provider_that_is_down_is_unavailable(harness: Harness) -> None:
 
 
 def test_a_provider_that_hangs_is_unavailable_within_the_timeout(harness: Harness) -> None:
-    if harness.in_process:
-        pytest.skip(harness.in_process)
+    if harness.in_process or harness.never_hangs:
+        pytest.skip(harness.in_process or harness.never_hangs or "")
     if isinstance(harness, StripeHarness):
         harness.double.mode = "hang"
     else:

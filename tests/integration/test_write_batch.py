@@ -1,5 +1,5 @@
 """PostgreSQL: a unit of work holds its writes back and sends them together, without
-changing what any reader sees (see adapters/persistence/write_behind.py)."""
+changing what any reader sees (see adapters/persistence/write_batch.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from adapters.persistence.unit_of_work import DjangoUnitOfWork
+from shop_domain.errors import ProductAlreadyInBucket
 from shop_domain.order import OrderStatus
 from tests.integration.test_repositories import (
     customer,
@@ -97,6 +98,27 @@ def test_held_writes_are_dropped_with_a_rollback() -> None:
         assert uow.orders.get(o.id) is None
 
 
+def test_a_write_whose_verdict_matters_is_refused_where_it_is_made() -> None:
+    c, p = customer(), product(stock=10)
+    held = line(c, p)
+    stored(new_uow, c, p, held)
+    with new_uow() as uow:
+        uow.orders.add(order_for(c, p))  # held
+        with pytest.raises(ProductAlreadyInBucket):
+            uow.buckets.add(line(c, p))  # the unique key answers at once, not later
+
+
+def test_the_batch_belongs_to_its_unit_of_work() -> None:
+    c, p = customer(), product(stock=10)
+    stored(new_uow, c, p)
+    o = order_for(c, p)
+    with new_uow() as mine, new_uow() as theirs:
+        mine.orders.add(o)  # held by mine: another unit's query does not send it
+        assert theirs.orders.get(o.id) is None
+        mine.commit()  # sends it
+        assert theirs.orders.get(o.id) is not None
+
+
 def test_a_held_write_that_fails_fails_the_commit_and_keeps_nothing() -> None:
     c, p = customer(), product(stock=10)
     stored(new_uow, c, p)
@@ -108,6 +130,9 @@ def test_a_held_write_that_fails_fails_the_commit_and_keeps_nothing() -> None:
         stock[p.id].set_stock(3)
         uow.products.save_stock(stock.values())
         uow.orders.add(again)
-        uow.commit()
+        try:
+            uow.commit()
+        finally:
+            assert not uow._committed, "raised by commit(), inside the use case's block"
     with new_uow() as uow:
         assert uow.products.lock([p.id])[p.id].stock == 10

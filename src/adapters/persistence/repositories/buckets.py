@@ -1,0 +1,123 @@
+"""Bucket lines in the database. The product rows they hold stock on are the product
+repository's (and the stock holds') to write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, connection
+
+from adapters.persistence import mappers
+from adapters.persistence import models as m
+from adapters.persistence.repositories import sql
+from adapters.persistence.repositories.products import DjangoProductRepository
+from adapters.persistence.write_batch import WriteBatch
+from shop_domain.bucket import BucketLine
+from shop_domain.errors import ProductAlreadyInBucket
+from shop_domain.ids import BucketLineId, CustomerId, ProductId
+from shop_domain.product import Product
+
+
+class DjangoBucketRepository:
+    def __init__(self, currency: str, batch: WriteBatch):
+        self._currency, self._batch = currency, batch
+
+    def _entity(self, row: m.BucketLine) -> BucketLine:
+        return mappers.line_from_row(row, self._currency)
+
+    def add(self, line: BucketLine) -> None:
+        # Sent at once: the unique (customer, product) key's verdict is the use case's
+        # answer. No savepoint: a duplicate aborts the whole unit of work, which is what
+        # the use case wants (nothing it did before may stay).
+        try:
+            self._batch.write(
+                sql.insert_sql(m.BucketLine, [mappers.line_fields(line)]),
+                rows=sql.rows_of(m.BucketLine, [line.id]),
+                now=True,
+            )
+        except IntegrityError:
+            raise ProductAlreadyInBucket() from None
+
+    def get(
+        self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
+    ) -> BucketLine | None:
+        self._batch.read(lock=for_update)
+        q = m.BucketLine.objects.filter(pk=line_id, customer_id=customer_id)
+        if for_update:
+            q = q.select_for_update(no_key=sql.no_key())
+        row = q.first()
+        return self._entity(row) if row else None
+
+    def find(self, customer_id: CustomerId, product_id: ProductId) -> BucketLine | None:
+        self._batch.read()
+        row = m.BucketLine.objects.filter(customer_id=customer_id, product_id=product_id).first()
+        return self._entity(row) if row else None
+
+    def list_for(self, customer_id: CustomerId, *, for_update: bool = False) -> list[BucketLine]:
+        self._batch.read(lock=for_update)
+        rows = sql.raw(
+            m.BucketLine, "customer_id = %s", [sql.db(customer_id)],
+            tail="ORDER BY created_at, id", lock=for_update,
+        )  # fmt: skip
+        return [self._entity(r) for r in rows]
+
+    def lock_with_products(
+        self, customer_id: CustomerId
+    ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
+        products = DjangoProductRepository(self._currency, self._batch)
+        if connection.vendor != "postgresql":  # SQLite (one writer at a time): two reads
+            lines = self.list_for(customer_id, for_update=True)
+            return lines, products.lock({line.product_id for line in lines})
+        self._batch.read(lock=True)
+        # One statement, the locks in the order of the two reads it replaces: every line
+        # (the products' IN needs all of them first), then the products, sorted by id
+        # before they are locked (the lock sits above the sort).
+        line_table, product_table = m.BucketLine._meta.db_table, m.Product._meta.db_table
+        lock = sql.lock_clause()
+        query = (
+            f"WITH l AS MATERIALIZED (SELECT {sql.columns(m.BucketLine)} FROM {line_table} "
+            f"WHERE customer_id = %s ORDER BY created_at, id {lock}), "
+            f"p AS MATERIALIZED (SELECT {sql.columns(m.Product)} FROM {product_table} "
+            f"WHERE id IN (SELECT product_id FROM l) ORDER BY id {lock}) "
+            f"SELECT {sql.columns(m.BucketLine, 'l')}, {sql.columns(m.Product, 'p')} "
+            "FROM l JOIN p ON p.id = l.product_id ORDER BY l.created_at, l.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, [sql.db(customer_id)])
+            rows = cursor.fetchall()
+        split = len(m.BucketLine._meta.concrete_fields)
+        lines = [self._entity(r) for r in sql.read_all(m.BucketLine, (r[:split] for r in rows))]
+        found = [products._entity(r) for r in sql.read_all(m.Product, (r[split:] for r in rows))]
+        return lines, {p.id: p for p in found}
+
+    def save(self, lines: Iterable[BucketLine]) -> None:
+        self._batch.before_write()
+        rows = [mappers.line_row(line) for line in lines]
+        fields = ["quantity", "unit_price", "reserved", "reserved_until"]
+        if len(rows) == 1:
+            row = rows[0]
+            m.BucketLine.objects.filter(pk=row.pk).update(**{f: getattr(row, f) for f in fields})
+        elif rows:
+            m.BucketLine.objects.bulk_update(rows, fields)
+
+    def remove(self, line_ids: Iterable[BucketLineId]) -> None:
+        ids = [sql.db(i) for i in line_ids]
+        if ids:
+            marks = ", ".join(["%s"] * len(ids))
+            self._batch.write(
+                (f"DELETE FROM {m.BucketLine._meta.db_table} WHERE id IN ({marks})", ids),
+                rows=sql.rows_of(m.BucketLine, ids),
+            )
+
+    def lapsed(
+        self, now: datetime, limit: int, product_ids: Iterable[ProductId] | None = None
+    ) -> list[BucketLine]:
+        self._batch.read(lock=True)
+        q = m.BucketLine.objects.filter(reserved__gt=0, reserved_until__lte=now)
+        if product_ids is not None:
+            q = q.filter(product_id__in=list(product_ids))
+        q = q.select_for_update(skip_locked=True, no_key=sql.no_key()).order_by("reserved_until")[
+            :limit
+        ]
+        return [self._entity(r) for r in q]

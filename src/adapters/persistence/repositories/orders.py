@@ -1,0 +1,109 @@
+"""Orders and their lines in the database."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from adapters.persistence import mappers
+from adapters.persistence import models as m
+from adapters.persistence.repositories import sql
+from adapters.persistence.write_batch import WriteBatch
+from shop_app.ports.paging import Page, PageRequest
+from shop_domain.ids import CustomerId, OrderId
+from shop_domain.order import Order, OrderStatus
+
+
+class DjangoOrderRepository:
+    def __init__(self, batch: WriteBatch):
+        self._batch = batch
+
+    def add(self, order: Order) -> None:
+        row = {
+            "id": order.id,
+            "customer": order.customer_id,
+            "status": order.status.value,
+            "payment_method": order.payment_method.value,
+            "total": order.total.amount,
+            "currency": order.total.currency,
+            "created_at": order.created_at,
+            "paid_at": order.paid_at,
+            "paid_by": order.paid_by,
+        }
+        lines = [
+            {
+                "id": ln.id,
+                "order": order.id,
+                "product": ln.product_id,
+                "product_name": ln.product_name,
+                "quantity": ln.quantity,
+                "unit_price": ln.unit_price.amount,
+                "position": i,
+            }
+            for i, ln in enumerate(order.lines)
+        ]
+        self._batch.write(
+            sql.insert_sql(m.Order, [row]),
+            *([sql.insert_sql(m.OrderLine, lines)] if lines else []),
+            rows=sql.rows_of(m.Order, [order.id])
+            | sql.rows_of(m.OrderLine, [ln["id"] for ln in lines]),
+        )
+
+    def get(
+        self,
+        order_id: OrderId,
+        *,
+        customer_id: CustomerId | None = None,
+        for_update: bool = False,
+    ) -> Order | None:
+        self._batch.read(lock=for_update)
+        # The lines with their order's columns joined (an order always has lines); only
+        # the order row is locked, lines never change.
+        where, params = "l.order_id = %s", [sql.db(order_id)]
+        if customer_id is not None:
+            where, params = where + " AND o.customer_id = %s", [*params, sql.db(customer_id)]
+        query = (
+            f"SELECT {sql.columns(m.OrderLine, 'l')}, {sql.columns(m.Order, 'o')} "
+            f"FROM {m.OrderLine._meta.db_table} l "
+            f"JOIN {m.Order._meta.db_table} o ON o.id = l.order_id WHERE {where} ORDER BY l.position"
+        )
+        if for_update and connection.features.has_select_for_update:
+            query += f" {sql.lock_clause()} OF o"
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            rows = cursor.fetchall()
+        if not rows:
+            return None
+        split = len(m.OrderLine._meta.concrete_fields)
+        lines = sql.read_all(m.OrderLine, (row[:split] for row in rows))
+        order = sql.read(m.Order, rows[0][split:])
+        return mappers.order_from_row(order, lines)
+
+    def save(self, order: Order) -> None:
+        self._batch.write(
+            sql.update_sql(
+                m.Order,
+                order.id,
+                status=order.status.value,
+                payment_method=order.payment_method.value,
+                paid_at=order.paid_at,
+                paid_by=order.paid_by,
+            ),
+            rows=sql.rows_of(m.Order, [order.id]),
+        )
+
+    def list(
+        self,
+        page: PageRequest,
+        *,
+        customer_id: CustomerId | None = None,
+        status: OrderStatus | None = None,
+    ) -> Page[Order]:
+        self._batch.read()
+        q = m.Order.objects.all()
+        if customer_id is not None:
+            q = q.filter(customer_id=customer_id)
+        if status is not None:
+            q = q.filter(status=status.value)
+        q = q.order_by("-created_at", "-id").prefetch_related("lines")
+        rows, count = sql.page_with_count(q, page)
+        return Page([mappers.order_from_row(r, list(r.lines.all())) for r in rows], count)

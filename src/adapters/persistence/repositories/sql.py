@@ -1,0 +1,125 @@
+"""SQL helpers the Django repositories share: hand-written reads and writes of whole
+rows, converted as Django converts them, without model instances (their init and
+signals cost more than the query on the hot paths)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import SimpleNamespace
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Count, Window
+
+from adapters.persistence import models as m
+from adapters.persistence.write_batch import Row, Statement
+from shop_app.ports.paging import PageRequest
+
+
+def no_key() -> bool:
+    return bool(connection.features.has_select_for_no_key_update)
+
+
+def lock_clause() -> str:
+    """We lock rows to change their counters and statuses, never their keys: NO KEY
+    UPDATE lets other transactions insert rows that refer to them (a bucket line's
+    foreign-key check takes KEY SHARE) instead of queueing behind every stock change."""
+    return "FOR NO KEY UPDATE" if no_key() else "FOR UPDATE"
+
+
+def _readers(model: type[Any]) -> list[tuple[str, list[Any], Any]]:
+    """Per column of ``model``: its attribute name and Django's converters from the
+    database's value (decimals, UUIDs and datetimes on SQLite, JSON everywhere)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own, not the shared proxy
+    cache = wrapper.__dict__.setdefault("_shop_readers", {})
+    readers = cache.get(model)
+    if readers is None:
+        readers = cache[model] = []
+        for field in model._meta.concrete_fields:
+            column = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            readers.append((field.attname, found, column))
+    return readers
+
+
+def columns(model: type[Any], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + field.column for field in model._meta.concrete_fields)
+
+
+def read_all(model: type[Any], rows: Iterable[Iterable[Any]]) -> list[SimpleNamespace]:
+    """Rows as objects with the model's attribute names, converted as Django would."""
+    readers, out = _readers(model), []
+    for values in rows:
+        row = {}
+        for (name, converters, column), value in zip(readers, values, strict=False):
+            for convert in converters:
+                value = convert(value, column, connection)
+            row[name] = value
+        out.append(SimpleNamespace(**row))
+    return out
+
+
+def read(model: type[Any], values: Iterable[Any]) -> SimpleNamespace:
+    return read_all(model, [values])[0]
+
+
+def raw(
+    model: type[Any], where: str, params: list[Any], *, tail: str = "", lock: bool = False
+) -> list[Any]:
+    """Rows of ``model`` by a hand-written WHERE clause (the hot, locked reads skip the
+    ORM's query compiler). ``params`` are already in database form (see ``db``)."""
+    sql = f"SELECT {columns(model)} FROM {model._meta.db_table} WHERE {where} {tail}"
+    if lock and connection.features.has_select_for_update:
+        sql += f" {lock_clause()}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return read_all(model, cursor.fetchall())
+
+
+def prep(model: type[Any], values: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    names, params = [], []
+    for name, value in values.items():
+        field = model._meta.get_field(name)
+        names.append(field.column)
+        params.append(field.get_db_prep_save(value, connection))
+    return names, params
+
+
+def insert_sql(model: type[Any], rows: list[dict[str, Any]]) -> Statement:
+    """INSERT these rows in one statement (every row has the same keys)."""
+    prepared = [prep(model, row) for row in rows]
+    names = prepared[0][0]
+    one = "(" + ", ".join(["%s"] * len(names)) + ")"
+    return (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) "
+        f"VALUES {', '.join([one] * len(rows))}",
+        [param for _, params in prepared for param in params],
+    )
+
+
+def update_sql(model: type[Any], pk: Any, **values: Any) -> Statement:
+    """UPDATE one row by primary key."""
+    names, params = prep(model, values)
+    return (
+        f"UPDATE {model._meta.db_table} SET {', '.join(c + ' = %s' for c in names)} WHERE id = %s",
+        [*params, db(pk)],
+    )
+
+
+def rows_of(model: type[Any], ids: Iterable[Any]) -> set[Row]:
+    return {(model._meta.db_table, str(i)) for i in ids}
+
+
+def page_with_count(q: Any, page: PageRequest) -> tuple[list[Any], int]:
+    """One page and the total in one statement (a window count on every row); a second
+    query only when the page is past the end."""
+    rows = list(q.annotate(_total=Window(Count("pk")))[page.offset : page.offset + page.size])
+    if rows:
+        return rows, rows[0]._total
+    return rows, (0 if page.offset == 0 else q.count())
+
+
+def db(value: Any) -> Any:
+    """A UUID as the database takes it (a uuid on PostgreSQL, hex text on SQLite)."""
+    return m.Product._meta.pk.get_db_prep_value(value, connection)
