@@ -19,8 +19,9 @@ from adapters.django_web.idempotency import idempotent
 from adapters.django_web.negotiation import AlwaysJson
 from adapters.django_web.presenters import payment_json
 from adapters.django_web.quick_check import validated
+from adapters.django_web.transport_errors import RouteNotFound
 from adapters.django_web.views.base import ShopView, client_address
-from shop_domain.errors import RouteNotFound, ShopError
+from shop_domain.errors import ShopError
 from shop_domain.ids import OrderId
 from shop_domain.payment import OPEN, PaymentStatus
 
