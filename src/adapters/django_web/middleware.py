@@ -102,7 +102,9 @@ class JsonErrorsMiddleware:
 
     def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> Any:
         match = request.resolver_match
-        if match is not None and "admin" in match.app_names:
+        # The admin site's own views, and the throttled login page routed ahead of them.
+        admin_page = match is not None and "admin" in match.app_names
+        if admin_page or request.path_info.startswith("/admin/"):
             if request.method not in ADMIN_METHODS:
                 return not_allowed(ADMIN_METHODS)
         return None
