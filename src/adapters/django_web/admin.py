@@ -14,8 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from adapters.django_web.containers import use_cases
-from adapters.django_web.errors import json_error, not_allowed
-from adapters.django_web.middleware import ADMIN_METHODS
+from adapters.django_web.errors import json_error
 from adapters.django_web.throttling import login_throttle
 from adapters.django_web.views.base import client_address
 from adapters.persistence import models as m
@@ -61,10 +60,6 @@ admin.site.login_form = ThrottledAdminLoginForm
 def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
     """The admin site's login page, answering 429 with Retry-After while throttled
     (urls.py routes /admin/login/ here, ahead of the admin site's own routes)."""
-    if request.method not in ADMIN_METHODS:
-        # Routed here, not by the admin site, so the middleware's admin check misses it;
-        # Django's LoginView would take PUT as a POST.
-        return not_allowed(ADMIN_METHODS)
     response = admin.site.login(request, extra_context)
     form = (getattr(response, "context_data", None) or {}).get("form")
     if isinstance(form, ThrottledAdminLoginForm) and form.retry_after is not None:
