@@ -23,6 +23,7 @@ class UseCases(containers.DeclarativeContainer):
     password_policy = providers.Dependency()
     gateways = providers.Dependency(instance_of=PaymentGateways)
     settings = providers.Dependency(instance_of=ShopSettings, default=ShopSettings())
+    statement_titles = providers.Dependency()  # only the bank statement import needs it
 
     # accounts
     register_customer = providers.Factory(
@@ -84,5 +85,10 @@ class UseCases(containers.DeclarativeContainer):
         payments.MarkTransferPaid, uow=uow, ids=ids, clock=clock, gateways=gateways
     )
     import_bank_credits = providers.Factory(
-        bank_statement.ImportBankCredits, uow=uow, clock=clock, ids=ids, gateways=gateways
+        bank_statement.ImportBankCredits,
+        uow=uow,
+        clock=clock,
+        ids=ids,
+        gateways=gateways,
+        titles=statement_titles,
     )

@@ -1,7 +1,9 @@
-"""Every error the shop can answer, once, with its contract code (see api-contract.md).
+"""Every error of the shop's own rules, once, with its contract code (see api-contract.md).
 
 Categories are base classes; the web adapter maps categories (and a few specific
-classes) to HTTP statuses in one table.
+classes) to HTTP statuses in one table. Errors of the transport alone (no such route,
+a method the route does not take, a body over the limit, a failed CSRF check, no
+credentials) are the web adapter's: adapters/django_web/transport_errors.py.
 """
 
 from __future__ import annotations
@@ -58,20 +60,6 @@ class TooManyRequests(ShopError):
         self.retry_after = retry_after
 
 
-class RequestTooLarge(ShopError):
-    """The request body is over the configured limit (413)."""
-
-    code = 1007
-    message = "request too large"
-
-
-class MethodNotAllowed(ShopError):
-    """The route exists but not for this method (405)."""
-
-    code = 1006
-    message = "method not allowed"
-
-
 class InternalError(ShopError):
     """Never expected; rendered in the error shape all the same (500)."""
 
@@ -79,18 +67,20 @@ class InternalError(ShopError):
     message = "internal error"
 
 
-# --- validation and routing ---------------------------------------------------
+# --- validation ---------------------------------------------------
 class ValidationFailed(InvalidInput):
     code = 1000
     message = "Validation error"
 
 
-class RouteNotFound(NotFound):
+class ProfileNotFound(NotFound):
+    """A profile that is not the caller's: answered as if its address did not exist
+    (the contract's 1004), so that ids of other accounts tell nothing."""
+
     code = 1004
     message = "not found"
 
 
-# --- orders -----------------------------------------------------------------
 class OrderNotFound(NotFound):
     code = 1001
     message = "order not found"
@@ -153,16 +143,6 @@ class UsernameOrEmailTaken(Conflict):
 class BadCredentials(NotFound):
     code = 3001
     message = "user or password not match"
-
-
-class NotAuthenticated(NotAllowed):
-    code = 3002
-    message = "Authentication credentials were not provided."
-
-
-class CsrfFailed(NotAllowed):
-    code = 3003
-    message = "CSRF Failed"
 
 
 class TooManyAttempts(TooManyRequests):

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import redis
-from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.test import override_settings
@@ -48,10 +47,6 @@ pytestmark = pytest.mark.skipif(not _redis_up(), reason=f"needs Redis at {REDIS_
 
 @pytest.fixture(autouse=True)
 def cache_in_redis(request: pytest.FixtureRequest) -> Iterator[None]:
-    middleware = list(settings.MIDDLEWARE)
-    if "adapters.django_web.sessions.ReadAheadMiddleware" not in middleware:
-        auth = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
-        middleware.insert(auth, "adapters.django_web.sessions.ReadAheadMiddleware")
     with override_settings(
         CACHES={
             "default": {
@@ -59,9 +54,8 @@ def cache_in_redis(request: pytest.FixtureRequest) -> Iterator[None]:
                 "LOCATION": REDIS_URL,
             }
         },
-        SESSION_ENGINE="adapters.django_web.sessions",
+        SESSION_ENGINE="django.contrib.sessions.backends.cached_db",
         AUTHENTICATION_BACKENDS=["adapters.persistence.auth_backend.CachedUserBackend"],
-        MIDDLEWARE=middleware,
     ):
         cache.clear()
         yield

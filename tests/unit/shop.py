@@ -9,6 +9,7 @@ from decimal import Decimal
 import attrs
 from dependency_injector import providers
 
+from adapters.payments.bank_transfer import BankTransferTitles
 from adapters.payments.fake import FakePaymentGateway
 from adapters.persistence.in_memory import (
     FixedClock,
@@ -77,5 +78,6 @@ def build_shop(*, reservation_minutes: int = 30, currency: str = "PLN") -> Shop:
         settings=ShopSettings(
             currency=currency, reservation_ttl=timedelta(minutes=reservation_minutes)
         ),
+        statement_titles=BankTransferTitles(),  # pure: the titles' format and check digits
     )
     return Shop(use=use, store=store, clock=clock, card=card, transfer=transfer, payu=payu)

@@ -9,7 +9,7 @@ import pytest
 from shop_app.read_models import CustomerView
 from shop_domain.errors import (
     BadCredentials,
-    RouteNotFound,
+    ProfileNotFound,
     UsernameOrEmailTaken,
     ValidationFailed,
 )
@@ -89,7 +89,7 @@ def test_get_profile(shop: Shop) -> None:
 
 
 def test_get_profile_of_an_unknown_account_is_not_found(shop: Shop) -> None:
-    with pytest.raises(RouteNotFound):
+    with pytest.raises(ProfileNotFound):
         shop.use.get_profile()(customer_id=CustomerId(uuid.uuid4()))
 
 
@@ -124,7 +124,7 @@ def test_update_profile_may_keep_the_own_username_in_another_case(shop: Shop) ->
 
 def test_update_profile_of_another_account_is_not_found(shop: Shop) -> None:
     alice, bob = register(shop), shop.customer("bob")
-    with pytest.raises(RouteNotFound):
+    with pytest.raises(ProfileNotFound):
         update(shop, alice.id, bob.id, username="bob", email="hacked@example.com")
     assert shop.store.tables.customers[bob.id].email == "bob@example.com"
 
@@ -181,6 +181,6 @@ def test_change_password_to_a_weak_one_is_refused(shop: Shop) -> None:
 
 def test_change_password_of_another_account_is_not_found(shop: Shop) -> None:
     alice, bob = register(shop), shop.customer("bob")
-    with pytest.raises(RouteNotFound):
+    with pytest.raises(ProfileNotFound):
         change_password(shop, alice.id, bob.id, username="bob")
     assert shop.use.authenticate()(username="bob", password=PASSWORD).id == bob.id

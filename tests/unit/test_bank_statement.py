@@ -10,8 +10,6 @@ import pytest
 
 from adapters.payments.bank_transfer import (
     BankTransferGateway,
-    find_mistyped_titles,
-    find_titles,
     transfer_title,
 )
 from shop_app.ports.payment_gateway import PaymentGateways
@@ -64,9 +62,7 @@ def credit(amount: str, text: str, reference: str = "BR1") -> BankCredit:
 
 
 def run_import(shop: Shop, *credits: BankCredit) -> StatementReport:
-    return shop.use.import_bank_credits()(
-        credits=credits, find_titles=find_titles, find_mistyped=find_mistyped_titles
-    )
+    return shop.use.import_bank_credits()(credits=credits)
 
 
 def payments_of(shop: Shop, order: OrderView) -> list[Payment]:
@@ -277,7 +273,7 @@ def test_each_credit_is_its_own_unit_of_work(shop: Shop) -> None:
         raise OSError("the statement file broke off")
 
     with pytest.raises(OSError):
-        shop.use.import_bank_credits()(credits=statement(), find_titles=find_titles)
+        shop.use.import_bank_credits()(credits=statement())
 
     assert status_of(shop, order) == OrderStatus.PAID
 
@@ -297,7 +293,6 @@ def test_the_report_keeps_statement_order_and_progress_counts_every_credit(
                 credit("99.90", title_of(paid_payment)),
             ]
         ),
-        find_titles=find_titles,
         progress=ticks.append,
     )
 

@@ -1,5 +1,9 @@
 """The composition root: the only place that knows every adapter. It builds the
-application from ``django.conf.settings.SHOP`` (itself read from the environment)."""
+application from ``django.conf.settings.SHOP`` (itself read from the environment).
+
+The rest of the web adapter reaches persistence and payments only through here (the
+import-linter contract in pyproject.toml): the use cases, and the few ports the web
+adapter itself drives, each a function below."""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from dependency_injector import containers, providers
 from adapters.payments.containers import Payments
 from adapters.persistence.containers import Persistence
 from shop_app.containers import UseCases
+from shop_app.ports.bank_statement import StatementReader
+from shop_app.ports.card_challenge import CardChallengePage
+from shop_app.ports.idempotency import IdempotencyStore
 from shop_app.settings import ShopSettings
 
 
@@ -37,6 +44,7 @@ class Application(containers.DeclarativeContainer):
         password_policy=persistence.password_policy,
         gateways=payments.gateways,
         settings=shop_settings,
+        statement_titles=payments.statement_titles,
     )
 
 
@@ -62,3 +70,18 @@ def application() -> Application:
 def use_cases() -> UseCases:
     """The use-case container the views call."""
     return application().use_cases()  # type: ignore[no-any-return]
+
+
+def idempotency_store() -> IdempotencyStore:
+    """Where the Idempotency-Key header keeps its claims and answers."""
+    return application().persistence.idempotency()  # type: ignore[no-any-return]
+
+
+def statement_reader() -> StatementReader:
+    """Reads the bank statements that ``import_bank_statement`` imports."""
+    return application().payments.statement_reader()  # type: ignore[no-any-return]
+
+
+def card_challenge_page() -> CardChallengePage | None:
+    """The card provider's own 3-D Secure page, or None if it has none."""
+    return application().payments.card_challenge_page()  # type: ignore[no-any-return]

@@ -12,6 +12,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from adapters.django_web import transport_errors as t
 from shop_domain import errors as e
 
 log = logging.getLogger("shop.errors")
@@ -19,8 +20,8 @@ log = logging.getLogger("shop.errors")
 # Most specific first: the first matching class decides the status.
 STATUS_BY_ERROR: list[tuple[type[e.ShopError], int]] = [
     (e.TooManyRequests, 429),
-    (e.RequestTooLarge, 413),
-    (e.MethodNotAllowed, 405),
+    (t.RequestTooLarge, 413),
+    (t.MethodNotAllowed, 405),
     (e.InternalError, 500),
     (e.CurrencyMismatch, 500),
     (e.Unprocessable, 422),
@@ -65,20 +66,20 @@ def translate(exc: Exception) -> e.ShopError | None:
     if isinstance(exc, drf.UnsupportedMediaType):
         return e.ValidationFailed(details={"body": ["send JSON (Content-Type: application/json)"]})
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-        return e.NotAuthenticated()
+        return t.NotAuthenticated()
     if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
         text = str(getattr(exc, "detail", exc))
         if text.startswith("CSRF Failed"):
-            return e.CsrfFailed(details={"reason": text})
+            return t.CsrfFailed(details={"reason": text})
         return e.StaffOnly()
     if isinstance(exc, drf.NotFound | Http404):
-        return e.RouteNotFound()
+        return t.RouteNotFound()
     if isinstance(exc, drf.MethodNotAllowed):
-        return e.MethodNotAllowed()
+        return t.MethodNotAllowed()
     if isinstance(exc, drf.Throttled):
         return e.TooManyAttempts(retry_after=int(exc.wait or 60))
     if isinstance(exc, RequestDataTooBig):
-        return e.RequestTooLarge()
+        return t.RequestTooLarge()
     if isinstance(exc, SuspiciousOperation | BadRequest):  # what Django answers with 400
         return e.ValidationFailed(details={"request": [type(exc).__name__]})
     return None
@@ -99,13 +100,13 @@ def json_error(error: e.ShopError) -> JsonResponse:
 
 def not_allowed(allowed: tuple[str, ...]) -> JsonResponse:
     """405/1006 from a plain Django view, with the methods it does answer."""
-    response = json_error(e.MethodNotAllowed())
+    response = json_error(t.MethodNotAllowed())
     response["Allow"] = ", ".join(allowed)
     return response
 
 
 def handler404(request: object, exception: Exception | None = None) -> JsonResponse:
-    return json_error(e.RouteNotFound())
+    return json_error(t.RouteNotFound())
 
 
 def handler500(request: object) -> JsonResponse:
@@ -121,4 +122,4 @@ def handler400(request: object, exception: Exception | None = None) -> JsonRespo
 
 
 def csrf_failure(request: object, reason: str = "") -> JsonResponse:
-    return json_error(e.CsrfFailed(details={"reason": reason}))
+    return json_error(t.CsrfFailed(details={"reason": reason}))

@@ -32,3 +32,12 @@ class Amount(serializers.DecimalField):
         if isinstance(data, str) and not AMOUNT.fullmatch(data):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class UUIDString(serializers.UUIDField):
+    """A UUID sent as a JSON string: DRF's UUIDField would also take 42 as UUID(int=42)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)

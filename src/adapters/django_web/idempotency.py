@@ -15,7 +15,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adapters.django_web.containers import application
+from adapters.django_web.containers import idempotency_store
 from adapters.django_web.errors import shop_error_response, status_for
 from shop_domain.errors import (
     IdempotencyKeyReused,
@@ -46,7 +46,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             return handler(view, request, *args, **kwargs)
         if not 1 <= len(key) <= 255:
             raise ValidationFailed(details={"Idempotency-Key": ["1 to 255 characters"]})
-        store = application().persistence.idempotency()
+        store = idempotency_store()
         customer = view.customer_id(request)
         fingerprint = _fingerprint(request)
         deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS

@@ -17,6 +17,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
+from adapters.django_web import transport_errors as t
 from adapters.django_web.errors import json_error, not_allowed, translate
 from shop_domain import errors as e
 
@@ -76,7 +77,7 @@ class JsonErrorsMiddleware:
             with contextlib.suppress(Exception):  # a client gone or sending garbage
                 while budget > 0 and (piece := stream.read(min(64 * 1024, budget))):
                     budget -= len(piece)
-        return json_error(e.RequestTooLarge(details={"limit_bytes": self.limit}))
+        return json_error(t.RequestTooLarge(details={"limit_bytes": self.limit}))
 
     def _read_chunked(self, request: HttpRequest) -> HttpResponse | None:
         """A body sent with Transfer-Encoding: chunked comes (de-chunked by gunicorn) with

@@ -14,13 +14,14 @@ import json
 import sys
 from typing import Any
 
+from adapters.django_web import transport_errors as t
 from shop_domain import errors as e
 
 # gunicorn's status -> the contract's error.
 _ERRORS: dict[int, type[e.ShopError]] = {
     400: e.ValidationFailed,
-    414: e.RequestTooLarge,
-    431: e.RequestTooLarge,
+    414: t.RequestTooLarge,
+    431: t.RequestTooLarge,
     500: e.InternalError,
 }
 

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # A dotted name, not an import: Django loads the app (models, migrations) by it.
     "adapters.persistence.apps.PersistenceConfig",
     "adapters.django_web.apps.WebConfig",
 ]
@@ -42,7 +43,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "adapters.django_web.urls"
 WSGI_APPLICATION = "adapters.django_web.wsgi.application"
-AUTH_USER_MODEL = "shop.Customer"
+AUTH_USER_MODEL = "shop.Customer"  # persistence's model, named by its app label only
 APPEND_SLASH = False  # every route answers with and without the slash
 
 TEMPLATES = [
@@ -103,12 +104,12 @@ def _cache(url: str) -> dict[str, object]:
 
 CACHES = {"default": _cache(_c.cache_url)}
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    # With a shared in-memory cache, an API request needs no query to know its caller.
-    SESSION_ENGINE = "adapters.django_web.sessions"  # cached_db, read with the user
-    MIDDLEWARE.insert(
-        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware"),
-        "adapters.django_web.sessions.ReadAheadMiddleware",
-    )
+    # With a shared in-memory cache, an API request needs no query to know its caller:
+    # the session (one GET) and its user (entry and stamp, one MGET).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Django loads backends by dotted name: this string, like AUTH_USER_MODEL and the
+    # persistence app in INSTALLED_APPS, is the one way settings name persistence; no
+    # module of the web adapter imports it (the import-linter contract in pyproject.toml).
     AUTHENTICATION_BACKENDS = ["adapters.persistence.auth_backend.CachedUserBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -104,3 +104,12 @@ def read_mt940(
                 )
             )
     return credits
+
+
+class Mt940StatementReader:
+    """The ``StatementReader`` port for MT940 files."""
+
+    def read(
+        self, path: str | os.PathLike[str], *, encoding: str | None = None
+    ) -> list[BankCredit]:
+        return read_mt940(path, encoding=encoding)

@@ -95,6 +95,16 @@ def find_mistyped_titles(text: str) -> list[str]:
     return _title_shapes(text, valid=False)
 
 
+class BankTransferTitles:
+    """The ``StatementTitles`` port: this provider's titles in a statement's text."""
+
+    def find(self, text: str) -> list[str]:
+        return find_titles(text)
+
+    def find_mistyped(self, text: str) -> list[str]:
+        return find_mistyped_titles(text)
+
+
 def _amount_text(amount: Money) -> str:
     return f"{amount.amount:.{max(2, minor_exponent(amount.currency))}f}"
 

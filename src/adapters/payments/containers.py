@@ -7,6 +7,8 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from shop_app.ports.bank_statement import StatementReader, StatementTitles
+from shop_app.ports.card_challenge import CardChallengePage
 from shop_app.ports.payment_gateway import PaymentGateway, PaymentGateways
 from shop_domain.order import PaymentMethod
 
@@ -44,6 +46,25 @@ def _payu(settings: dict[str, Any]) -> PaymentGateway:
     return PayUGateway(PayUConfig(**settings))
 
 
+def _statement_titles() -> StatementTitles:
+    from adapters.payments.bank_transfer import BankTransferTitles
+
+    return BankTransferTitles()
+
+
+def _statement_reader() -> StatementReader:
+    from adapters.payments.bank_statement import Mt940StatementReader
+
+    return Mt940StatementReader()
+
+
+def _challenge_page(card: PaymentGateway | None) -> CardChallengePage | None:
+    """The card provider's own 3-D Secure page, if it has one (only the sandbox does)."""
+    from adapters.payments.card_sandbox import CardSandboxGateway
+
+    return card if isinstance(card, CardSandboxGateway) else None
+
+
 def _directory(card: Any, transfer: Any, payu: Any) -> PaymentGateways:
     return PaymentGateways(
         {PaymentMethod.CARD: card, PaymentMethod.TRANSFER: transfer, PaymentMethod.PAYU: payu}
@@ -70,3 +91,13 @@ class Payments(containers.DeclarativeContainer):
         none=providers.Object(None),
     )
     gateways = providers.Singleton(_directory, card, transfer, payu)
+    # Follows ``card`` (a test's override of it included): no singleton of its own.
+    card_challenge_page = providers.Callable(_challenge_page, card)
+
+    # The bank statement import: the transfer provider's titles, and MT940 files.
+    statement_titles = providers.Selector(
+        config.transfer_provider,
+        bank_transfer=providers.Singleton(_statement_titles),
+        none=providers.Object(None),
+    )
+    statement_reader = providers.Singleton(_statement_reader)

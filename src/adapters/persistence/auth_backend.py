@@ -16,7 +16,6 @@ its next request (403/3002), and the other sessions stayed logged in.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any
 
@@ -48,20 +47,6 @@ def user_keys(user_id: Any) -> list[str]:
     return [user_key(user_id), stamp_key(user_id)]
 
 
-_fetched = threading.local()  # an entry read ahead for this thread's current request
-
-
-def read_ahead(user_id: str, found: dict[str, Any]) -> None:
-    """Until ``forget_read_ahead()``, ``get_user(user_id)`` on this thread takes what
-    ``found`` holds of ``user_keys(user_id)`` (read from the cache together with the
-    session, in one round trip) instead of reading them again."""
-    _fetched.value = (user_id, found)
-
-
-def forget_read_ahead() -> None:
-    _fetched.value = None
-
-
 def forget_user(user_id: Any) -> None:
     """Outdate the user's entry, and every entry a request now running will write from
     a row it read before this call."""
@@ -71,11 +56,7 @@ def forget_user(user_id: Any) -> None:
 
 class CachedUserBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        ahead = getattr(_fetched, "value", None)
-        if ahead is not None and ahead[0] == str(user_id):
-            found = ahead[1]
-        else:
-            found = cache.get_many(user_keys(user_id))
+        found = cache.get_many(user_keys(user_id))
         entry, stamp = found.get(user_key(user_id)), found.get(stamp_key(user_id))
         if entry is None or entry.get("stamp") != stamp:
             # The stamp was read before the row: if the user changes after this read,

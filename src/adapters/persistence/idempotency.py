@@ -1,30 +1,21 @@
-"""Idempotency records in the database: the first request with a key claims it (a
-unique row), later ones with the same key replay its stored response."""
+"""Idempotency records in the database (the ``IdempotencyStore`` port): the first
+request with a key claims it (a unique row), later ones with the same key replay its
+stored response."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import attrs
 from django.db import IntegrityError, transaction
 
 from adapters.persistence.models import IdempotencyRecord
-
-KEEP_FOR = timedelta(hours=24)
-
-
-@attrs.frozen
-class Claim:
-    """The outcome of claiming a key: ours to run, or somebody's earlier request."""
-
-    mine: bool
-    fingerprint: str = ""
-    status_code: int | None = None  # None: the earlier request is still running
-    response: Any = None
+from shop_app.ports.idempotency import KEEP_FOR, Claim
 
 
 class DjangoIdempotencyStore:
+    """The claim is a unique row: the database decides which concurrent claim wins."""
+
     def claim(self, customer_id: Any, key: str, fingerprint: str, now: datetime) -> Claim:
         IdempotencyRecord.objects.filter(
             customer_id=customer_id, key=key, created_at__lt=now - KEEP_FOR

@@ -9,7 +9,7 @@ from shop_app.read_models import CustomerView
 from shop_domain.customer import USERNAME_KEY_MAX_LENGTH, Customer, fold_username
 from shop_domain.errors import (
     BadCredentials,
-    RouteNotFound,
+    ProfileNotFound,
     UsernameOrEmailTaken,
     ValidationFailed,
 )
@@ -82,7 +82,7 @@ class GetProfile:
         with self._uow.read_only() as uow:
             customer = uow.customers.get(customer_id)
         if customer is None:
-            raise RouteNotFound()
+            raise ProfileNotFound()
         return CustomerView.of(customer)
 
 
@@ -105,12 +105,12 @@ class UpdateProfile:
         city: str = "",
     ) -> CustomerView:
         if target_id != customer_id:
-            raise RouteNotFound()
+            raise ProfileNotFound()
         _check_username(username)
         with self._uow as uow:
             customer = uow.customers.get(customer_id)
             if customer is None:
-                raise RouteNotFound()
+                raise ProfileNotFound()
             if uow.customers.taken(username=username, email=email, exclude=customer_id):
                 raise UsernameOrEmailTaken()
             customer.update_profile(
@@ -142,7 +142,7 @@ class ChangePassword:
         password: str,
     ) -> None:
         if target_id != customer_id:
-            raise RouteNotFound()
+            raise ProfileNotFound()
         with self._uow as uow:
             customer = uow.customers.get(customer_id)
             if (

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
+from shop_app.ports.bank_statement import StatementTitles
 from shop_app.ports.clock import Clock
 from shop_app.ports.id_source import IdSource
 from shop_app.ports.payment_gateway import PaymentGateways
@@ -99,30 +100,33 @@ class ImportBankCredits:
     marking it paid would. Anything else changes nothing and is reported: an order
     already paid (so importing one file twice pays nothing twice), less or more
     than the sum, a returned or failed order, no title or a title of no order
-    (titles with wrong check digits are not titles: ``find_titles`` drops them, and
-    ``find_mistyped`` finds them so that the report can say so, and which).
+    (titles with wrong check digits are not titles: ``titles.find`` drops them, and
+    ``titles.find_mistyped`` finds them so that the report can say so, and which).
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdSource, gateways: PaymentGateways):
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        ids: IdSource,
+        gateways: PaymentGateways,
+        titles: StatementTitles,
+    ):
         self._uow, self._clock, self._ids, self._gateways = uow, clock, ids, gateways
+        self._titles = titles
 
     def __call__(
         self,
         *,
         credits: Iterable[BankCredit],
-        find_titles: Callable[[str], list[str]],
-        find_mistyped: Callable[[str], list[str]] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> StatementReport:
-        """``find_titles`` is the transfer provider's title finder, ``find_mistyped``
-        its finder of look-alikes with wrong check digits (reported as such when a
-        credit has no title); ``progress`` is called with 1 after each credit (it fits
-        ``tqdm.update``)."""
+        """``progress`` is called with 1 after each credit (it fits ``tqdm.update``)."""
         provider = self._gateways.for_method(PaymentMethod.TRANSFER).provider
         entries: list[StatementEntry] = []
         for credit in credits:
-            titles = find_titles(credit.text)
-            mistyped = find_mistyped(credit.text) if find_mistyped and not titles else []
+            titles = self._titles.find(credit.text)
+            mistyped = self._titles.find_mistyped(credit.text) if not titles else []
             entries.append(self._import(credit, titles, mistyped, provider))
             if progress is not None:
                 progress(1)

@@ -17,9 +17,10 @@ from dependency_injector import providers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.payments.bank_statement import Credit, read_mt940
+from adapters.payments.bank_statement import Credit, Mt940StatementReader, read_mt940
 from adapters.payments.bank_transfer import (
     BankTransferGateway,
+    BankTransferTitles,
     find_mistyped_titles,
     find_titles,
     transfer_title,
@@ -91,6 +92,7 @@ class Bank:
                     PaymentMethod.PAYU: None,
                 }
             ),
+            statement_titles=BankTransferTitles(),
         )
         self.customer = CustomerId(
             self.use.register_customer()(
@@ -123,7 +125,7 @@ class Bank:
         self.use.start_payment()(customer_id=self.customer, order_id=order_id)
 
     def import_file(self, path: pathlib.Path) -> StatementReport:
-        return self.use.import_bank_credits()(credits=read_mt940(path), find_titles=find_titles)
+        return self.use.import_bank_credits()(credits=Mt940StatementReader().read(path))
 
     def status(self, order_id: OrderId) -> OrderStatus:
         return self.store.tables.orders[order_id].status
@@ -400,7 +402,7 @@ def test_importing_a_statement_pays_exact_sums_and_reports_the_rest(bank: Bank) 
         (OVER, Money("80.00")),
     ]
     assert [e.note for e in report.unknown] == [
-        "no transfer title",
+        "the title's check digits are wrong",
         "no order has this title",
         "no transfer title",
     ]

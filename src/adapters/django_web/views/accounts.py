@@ -14,8 +14,9 @@ from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
 from adapters.django_web.presenters import profile_json, registered_json
+from adapters.django_web.quick_check import validated
 from adapters.django_web.throttling import login_throttle
-from adapters.django_web.views.base import PublicView, ShopView, client_address, validated
+from adapters.django_web.views.base import PublicView, ShopView, client_address
 from shop_domain.errors import BadCredentials
 from shop_domain.ids import CustomerId
 

@@ -9,14 +9,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
-from adapters.django_web.fields import WholeNumber
+from adapters.django_web.fields import UUIDString, WholeNumber
 from adapters.django_web.presenters import (
     OK_REMOVED,
     bucket_line_json,
     bucket_row_json,
     money,
 )
-from adapters.django_web.views.base import ShopView, UUIDString, validated
+from adapters.django_web.quick_check import validated
+from adapters.django_web.views.base import ShopView
 from shop_domain.ids import BucketLineId, ProductId
 
 MAX_QUANTITY = 10_000

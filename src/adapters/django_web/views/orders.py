@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from adapters.django_web import paging, schema
 from adapters.django_web.idempotency import idempotent
 from adapters.django_web.presenters import OK_UPDATED, order_json
-from adapters.django_web.views.base import ShopView, validated
+from adapters.django_web.quick_check import validated
+from adapters.django_web.views.base import ShopView
 from shop_domain.ids import OrderId
 
 

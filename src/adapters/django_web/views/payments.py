@@ -13,13 +13,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import schema
-from adapters.django_web.containers import application
+from adapters.django_web.containers import card_challenge_page, use_cases
 from adapters.django_web.errors import json_error, not_allowed
 from adapters.django_web.idempotency import idempotent
 from adapters.django_web.negotiation import AlwaysJson
 from adapters.django_web.presenters import payment_json
-from adapters.django_web.views.base import ShopView, client_address, validated
-from shop_domain.errors import RouteNotFound, ShopError
+from adapters.django_web.quick_check import validated
+from adapters.django_web.transport_errors import RouteNotFound
+from adapters.django_web.views.base import ShopView, client_address
+from shop_domain.errors import ShopError
 from shop_domain.ids import OrderId
 from shop_domain.payment import OPEN, PaymentStatus
 
@@ -176,11 +178,11 @@ def sandbox_three_d_secure(request: HttpRequest, challenge: str) -> HttpResponse
     if request.method not in SANDBOX_PAGE_METHODS:
         return not_allowed(SANDBOX_PAGE_METHODS)  # JSON, as every other 405
     try:
-        gateway = application().payments.card()
-        if getattr(gateway, "provider", None) != "sandbox":
+        gateway = card_challenge_page()
+        if gateway is None:  # the configured card provider has a real bank behind it
             return json_error(RouteNotFound())
         payment_id, _ = gateway.read_challenge(challenge)
-        use = application().use_cases()
+        use = use_cases()
         payment = use.get_payment_attempt()(payment_id=payment_id)
         # A settled payment is shown as settled: no buttons, and a stale page's POST
         # sends the bank's answer nowhere (it would only be news of an old check).
@@ -188,7 +190,7 @@ def sandbox_three_d_secure(request: HttpRequest, challenge: str) -> HttpResponse
         if request.method == "POST" and not settled:
             succeeded = request.POST.get("outcome") == "succeed"
             body, headers = gateway.complete_challenge(challenge, succeeded)
-            use.apply_notification()(provider="sandbox", body=body, headers=headers)
+            use.apply_notification()(provider=gateway.provider, body=body, headers=headers)
             payment = use.get_payment_attempt()(payment_id=payment_id)
         if request.method == "POST" or settled:
             page = gateway.render_result_page(

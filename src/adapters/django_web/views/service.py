@@ -13,7 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from adapters.django_web.errors import json_error, not_allowed
-from shop_domain.errors import RouteNotFound
+from adapters.django_web.transport_errors import RouteNotFound
 
 SAFE = ("GET", "HEAD")
 

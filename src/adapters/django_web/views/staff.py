@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from adapters.django_web import paging, schema
 from adapters.django_web.fields import Amount, WholeNumber
 from adapters.django_web.presenters import OK_UPDATED, order_json, staff_product_json
-from adapters.django_web.views.base import StaffView, validated
+from adapters.django_web.quick_check import validated
+from adapters.django_web.views.base import StaffView
 from shop_app.ports.repositories import ProductFilter
 from shop_domain.ids import OrderId, ProductId
 from shop_domain.money import MAX_AMOUNT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS

@@ -5,9 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from adapters.django_web.containers import use_cases
-from adapters.payments.bank_statement import read_mt940
-from adapters.payments.bank_transfer import find_mistyped_titles, find_titles
+from adapters.django_web.containers import statement_reader, use_cases
 from shop_domain.errors import ShopError
 
 
@@ -24,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            credits = read_mt940(options["file"], encoding=options["encoding"])
+            credits = statement_reader().read(options["file"], encoding=options["encoding"])
         except (OSError, ValueError) as error:
             raise CommandError(f"cannot read {options['file']}: {error}") from error
         bar = tqdm(
@@ -36,8 +34,6 @@ class Command(BaseCommand):
         try:
             report = use_cases().import_bank_credits()(
                 credits=credits,
-                find_titles=find_titles,
-                find_mistyped=find_mistyped_titles,
                 progress=bar.update,
             )
         except ShopError as error:

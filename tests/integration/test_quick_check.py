@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
 from adapters.django_web import paging
+from adapters.django_web.quick_check import quick_check, validated
 from adapters.django_web.views import accounts, bucket, orders, payments, staff
-from adapters.django_web.views.base import _quick_check, validated
 
 INPUTS = {
     "bucket add": bucket.BucketView.Input,
@@ -84,12 +84,12 @@ def answer(serializer: type, body: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("name", INPUTS)
-def test_the_busy_inputs_have_a_quick_check(name: str) -> None:
-    assert _quick_check(INPUTS[name]) is not None
+def test_the_busy_inputs_have_aquick_check(name: str) -> None:
+    assert quick_check(INPUTS[name]) is not None
 
 
 def test_inputs_with_other_fields_keep_drf_alone() -> None:
-    assert _quick_check(accounts.RegisterView.Input) is None  # email, password rules
+    assert quick_check(accounts.RegisterView.Input) is None  # email, password rules
 
 
 @pytest.mark.parametrize("name", [*INPUTS, *NUMBER_INPUTS])
