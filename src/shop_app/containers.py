@@ -21,6 +21,7 @@ class UseCases(containers.DeclarativeContainer):
     password_policy = providers.Dependency()
     gateways = providers.Dependency(instance_of=PaymentGateways)
     settings = providers.Dependency(instance_of=ShopSettings, default=ShopSettings())
+    stale_payments = providers.Dependency()  # StalePayments, for reconciliation
 
     # accounts
     register_customer = providers.Factory(
@@ -75,6 +76,9 @@ class UseCases(containers.DeclarativeContainer):
     )
     mark_transfer_paid = providers.Factory(
         payments.MarkTransferPaid, uow=uow, ids=ids, clock=clock, gateways=gateways
+    )
+    reconcile_payments = providers.Factory(
+        payments.ReconcilePayments, uow=uow, clock=clock, gateways=gateways, stale=stale_payments
     )
     import_bank_credits = providers.Factory(
         bank_statement.ImportBankCredits, uow=uow, clock=clock, ids=ids, gateways=gateways

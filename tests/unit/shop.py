@@ -18,6 +18,7 @@ from adapters.persistence.in_memory import (
     SimplePasswordPolicy,
     UuidSource,
 )
+from adapters.persistence.in_memory_reconciliation import InMemoryStalePayments
 from shop_app.containers import UseCases
 from shop_app.ports.payment_gateway import PaymentGateways
 from shop_app.read_models import CustomerView, ProductView
@@ -73,5 +74,6 @@ def build_shop(*, reservation_minutes: int = 30, currency: str = "PLN") -> Shop:
         settings=ShopSettings(
             currency=currency, reservation_ttl=timedelta(minutes=reservation_minutes)
         ),
+        stale_payments=InMemoryStalePayments(store),
     )
     return Shop(use=use, store=store, clock=clock, card=card, transfer=transfer, payu=payu)

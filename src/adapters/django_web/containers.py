@@ -8,6 +8,8 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from adapters.django_web.presenters import event_subject_json
+from adapters.jobs.email_sender import DjangoEmailSender
 from adapters.payments.containers import Payments
 from adapters.persistence.containers import Persistence
 from shop_app.containers import UseCases
@@ -17,7 +19,9 @@ from shop_app.settings import ShopSettings
 class Application(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    persistence = providers.Container(Persistence, config=config)
+    persistence = providers.Container(
+        Persistence, config=config, render=providers.Object(event_subject_json)
+    )
     payments = providers.Container(Payments, config=config.payments)
     shop_settings = providers.Singleton(
         lambda currency, minutes: ShopSettings(
@@ -35,7 +39,10 @@ class Application(containers.DeclarativeContainer):
         password_policy=persistence.password_policy,
         gateways=payments.gateways,
         settings=shop_settings,
+        stale_payments=persistence.stale_payments,
     )
+    # E-mails leave through Django's e-mail framework (tests: InMemoryEmailSender).
+    email_sender = providers.Singleton(DjangoEmailSender)
 
 
 _application: Application | None = None

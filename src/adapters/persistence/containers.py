@@ -7,14 +7,19 @@ from dependency_injector import containers, providers
 from adapters.persistence.idempotency import DjangoIdempotencyStore
 from adapters.persistence.in_memory import SystemClock, UuidSource
 from adapters.persistence.passwords import DjangoPasswordHasher, DjangoPasswordPolicy
+from adapters.persistence.reconciliation import DjangoStalePayments
 from adapters.persistence.unit_of_work import DjangoUnitOfWork
 
 
 class Persistence(containers.DeclarativeContainer):
     config = providers.Configuration()
-    uow = providers.Factory(DjangoUnitOfWork, currency=config.currency)
+    # How an event shows its order or payment: the web adapter's presenters (injected
+    # by the composition root, so events read exactly as the API does).
+    render = providers.Object(None)
+    uow = providers.Factory(DjangoUnitOfWork, currency=config.currency, render=render)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidSource)
     hasher = providers.Singleton(DjangoPasswordHasher)
     password_policy = providers.Singleton(DjangoPasswordPolicy)
     idempotency = providers.Singleton(DjangoIdempotencyStore)
+    stale_payments = providers.Singleton(DjangoStalePayments)

@@ -8,6 +8,7 @@ from types import TracebackType
 from django.db import connection, transaction
 
 from adapters.persistence import write_behind
+from adapters.persistence.events import DjangoEventRecorder, Render
 from adapters.persistence.repositories import (
     DjangoBucketRepository,
     DjangoCustomerRepository,
@@ -18,12 +19,13 @@ from adapters.persistence.repositories import (
 
 
 class DjangoUnitOfWork:
-    def __init__(self, currency: str = "PLN"):
+    def __init__(self, currency: str = "PLN", render: Render | None = None):
         self.customers = DjangoCustomerRepository()
         self.products = DjangoProductRepository(currency)
         self.buckets = DjangoBucketRepository(currency)
         self.orders = DjangoOrderRepository()
         self.payments = DjangoPaymentRepository()
+        self.events = DjangoEventRecorder(render)
         self._atomic: transaction.Atomic | None = None
         self._writes: write_behind.WriteBehind | None = None
         self._hook: object = None
@@ -44,6 +46,7 @@ class DjangoUnitOfWork:
         if self._open:
             raise RuntimeError("a DjangoUnitOfWork is not re-entrant; make a new one")
         self._open, self._committed = True, False
+        self.events.discard()
         if not (self._read_only or self._single):
             # Reads alone need no BEGIN/ROLLBACK round trips, and a single atomic
             # statement is its own transaction; other writes and locks need one.
@@ -81,4 +84,5 @@ class DjangoUnitOfWork:
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        self.events.write()  # the outbox rows go with the change, in its transaction
         self._committed = True

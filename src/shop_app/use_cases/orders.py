@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shop_app.ports.clock import Clock
+from shop_app.ports.events import EventType
 from shop_app.ports.id_source import IdSource
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.payment_gateway import PaymentGateways
@@ -77,8 +78,10 @@ class PlaceOrder:
             uow.orders.add(order)
             uow.buckets.remove([line.id for line in lines])
             uow.products.save_stock(products.values())
+            view = OrderView.of(order)
+            uow.events.record(EventType.ORDER_CREATED, order_id=order.id, subject=view, at=now)
             uow.commit()
-        return OrderView.of(order)
+        return view
 
 
 class ListOrders:
@@ -148,4 +151,11 @@ class CancelOrder:
                 uow.payments.save(payment)
             return_stock(uow, order)
             uow.orders.save(order)
+            # refund.* events of a paid order's refund come with the refunds issue.
+            uow.events.record(
+                EventType.ORDER_RETURNED,
+                order_id=order.id,
+                subject=OrderView.of(order),
+                at=self._clock.now(),
+            )
             uow.commit()
