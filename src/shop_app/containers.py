@@ -22,6 +22,7 @@ class UseCases(containers.DeclarativeContainer):
     gateways = providers.Dependency(instance_of=PaymentGateways)
     settings = providers.Dependency(instance_of=ShopSettings, default=ShopSettings())
     stale_payments = providers.Dependency()  # StalePayments, for reconciliation
+    event_log = providers.Dependency()  # EventLog, the staff's view of the outbox
 
     # accounts
     register_customer = providers.Factory(
@@ -60,6 +61,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     list_orders = providers.Factory(orders.ListOrders, uow=uow)
     get_order = providers.Factory(orders.GetOrder, uow=uow)
+    list_events = providers.Factory(orders.ListEvents, log=event_log)
     cancel_order = providers.Factory(orders.CancelOrder, uow=uow, clock=clock, gateways=gateways)
 
     # payments

@@ -18,6 +18,7 @@ from adapters.persistence.in_memory import (
     SimplePasswordPolicy,
     UuidSource,
 )
+from adapters.persistence.in_memory_events import InMemoryEventLog
 from adapters.persistence.in_memory_reconciliation import InMemoryStalePayments
 from shop_app.containers import UseCases
 from shop_app.ports.payment_gateway import PaymentGateways
@@ -75,5 +76,6 @@ def build_shop(*, reservation_minutes: int = 30, currency: str = "PLN") -> Shop:
             currency=currency, reservation_ttl=timedelta(minutes=reservation_minutes)
         ),
         stale_payments=InMemoryStalePayments(store),
+        event_log=InMemoryEventLog(store.events),
     )
     return Shop(use=use, store=store, clock=clock, card=card, transfer=transfer, payu=payu)

@@ -40,6 +40,7 @@ class Application(containers.DeclarativeContainer):
         gateways=payments.gateways,
         settings=shop_settings,
         stale_payments=persistence.stale_payments,
+        event_log=persistence.event_log,
     )
     # E-mails leave through Django's e-mail framework (tests: InMemoryEmailSender).
     email_sender = providers.Singleton(DjangoEmailSender)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from adapters.persistence.events import DjangoEventLog
 from adapters.persistence.idempotency import DjangoIdempotencyStore
 from adapters.persistence.in_memory import SystemClock, UuidSource
 from adapters.persistence.passwords import DjangoPasswordHasher, DjangoPasswordPolicy
@@ -23,3 +24,4 @@ class Persistence(containers.DeclarativeContainer):
     password_policy = providers.Singleton(DjangoPasswordPolicy)
     idempotency = providers.Singleton(DjangoIdempotencyStore)
     stale_payments = providers.Singleton(DjangoStalePayments)
+    event_log = providers.Singleton(DjangoEventLog)

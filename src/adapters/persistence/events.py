@@ -21,7 +21,8 @@ from django_tasks_db.models import DBTaskResult
 
 from adapters.persistence import write_behind
 from adapters.persistence.models import Event
-from shop_app.ports.events import EventType
+from shop_app.ports.events import EventType, EventView
+from shop_app.ports.paging import Page, PageRequest
 from shop_app.read_models import OrderView, PaymentView
 from shop_domain.ids import OrderId
 from shop_domain.money import Money
@@ -141,3 +142,34 @@ def _job_row(task_path: str, kwargs: dict[str, Any]) -> tuple[str, list[Any]]:
         f"INSERT INTO {DBTaskResult._meta.db_table} ({', '.join(columns)}) VALUES ({marks})",
         params,
     )
+
+
+class DjangoEventLog:
+    """The event log, oldest first (``created_at``, then the per-order sequence)."""
+
+    def page(
+        self, page: PageRequest, *, type: str | None = None, order_id: OrderId | None = None
+    ) -> Page[EventView]:
+        q = Event.objects.all()
+        if type:
+            q = q.filter(type=type)
+        if order_id is not None:
+            q = q.filter(order_id=order_id)
+        count = q.count()
+        rows = q.order_by("created_at", "order_id", "sequence")[
+            page.offset : page.offset + page.size
+        ]
+        return Page(
+            [
+                EventView(
+                    id=event_id(r.id),
+                    type=r.type,
+                    created_at=r.created_at,
+                    sequence=r.sequence,
+                    order_id=OrderId(r.order_id),
+                    data=r.data,
+                )
+                for r in rows
+            ],
+            count,
+        )

@@ -8,7 +8,8 @@ from datetime import datetime
 
 import attrs
 
-from shop_app.ports.events import EventType
+from shop_app.ports.events import EventType, EventView
+from shop_app.ports.paging import Page, PageRequest
 from shop_app.read_models import OrderView, PaymentView
 from shop_domain.ids import OrderId
 
@@ -49,3 +50,32 @@ class InMemoryEventRecorder:
                 )
             )
         self.pending = []
+
+
+class InMemoryEventLog:
+    """The log of an InMemoryStore's events (``data``: the subject's read model fields)."""
+
+    def __init__(self, events: list[RecordedEvent]):
+        self._events = events
+
+    def page(
+        self, page: PageRequest, *, type: str | None = None, order_id: OrderId | None = None
+    ) -> Page[EventView]:
+        found = [
+            e for e in self._events
+            if (type is None or e.type == type) and (order_id is None or e.order_id == order_id)
+        ]  # fmt: skip
+        return Page(
+            [
+                EventView(
+                    id=e.id,
+                    type=str(e.type),
+                    created_at=e.created_at,
+                    sequence=e.sequence,
+                    order_id=e.order_id,
+                    data=attrs.asdict(e.subject),
+                )
+                for e in found[page.offset : page.offset + page.size]
+            ],
+            len(found),
+        )

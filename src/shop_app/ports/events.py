@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
+import attrs
+
+from shop_app.ports.paging import Page, PageRequest
 from shop_app.read_models import OrderView, PaymentView
 from shop_domain.ids import OrderId
 
@@ -41,3 +44,23 @@ class EventRecorder(Protocol):
     def record(
         self, type: EventType, *, order_id: OrderId, subject: OrderView | PaymentView, at: datetime
     ) -> None: ...
+
+
+@attrs.frozen(kw_only=True)
+class EventView:
+    """An event as the log shows it: ``data`` already rendered as the API shows it."""
+
+    id: str
+    type: str
+    created_at: datetime
+    sequence: int
+    order_id: OrderId
+    data: dict[str, Any]
+
+
+class EventLog(Protocol):
+    """The recorded events, oldest first."""
+
+    def page(
+        self, page: PageRequest, *, type: str | None = None, order_id: OrderId | None = None
+    ) -> Page[EventView]: ...

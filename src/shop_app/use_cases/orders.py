@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shop_app.ports.clock import Clock
-from shop_app.ports.events import EventType
+from shop_app.ports.events import EventLog, EventType, EventView
 from shop_app.ports.id_source import IdSource
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.payment_gateway import PaymentGateways
@@ -159,3 +159,15 @@ class CancelOrder:
                 at=self._clock.now(),
             )
             uow.commit()
+
+
+class ListEvents:
+    """A page of the event log (staff), oldest first, by type and/or order."""
+
+    def __init__(self, log: EventLog):
+        self._log = log
+
+    def __call__(
+        self, *, page: PageRequest, type: str | None = None, order_id: OrderId | None = None
+    ) -> Page[EventView]:
+        return self._log.page(page, type=type, order_id=order_id)
