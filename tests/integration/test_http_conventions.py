@@ -43,6 +43,7 @@ CONTRACT_ROUTES: dict[str, set[str]] = {
     "/api/admin/orders": {"GET"},
     "/api/admin/orders/{id}": {"GET"},
     "/api/admin/orders/{id}/set_paid": {"POST"},
+    "/api/admin/events": {"GET"},
     "/api/schema": {"GET"},
     "/api/docs": {"GET"},
     "/healthz": {"GET"},

@@ -68,6 +68,7 @@ urlpatterns: list[Any] = [
         "api/admin/products/<uuid:product_id>", staff.StaffProductView.as_view(), "staff-product"
     ),
     *route("api/admin/orders", staff.StaffOrdersView.as_view(), "staff-orders"),
+    *route("api/admin/events", staff.StaffEventsView.as_view(), "staff-events"),
     *route("api/admin/orders/<uuid:order_id>", staff.StaffOrderView.as_view(), "staff-order"),
     *route(
         "api/admin/orders/<uuid:order_id>/set_paid",

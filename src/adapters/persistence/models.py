@@ -238,3 +238,63 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["customer", "key"], name="idempotency_key_per_customer")
         ]
         indexes = [models.Index(fields=["created_at"])]
+
+
+class Event(models.Model):
+    """The outbox and event log: one row per change a shop integrates with, written in
+    the transaction of the change (see adapters/persistence/events.py)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)  # shown as "evt_" + uuid
+    type = models.CharField(max_length=32)
+    # No foreign key: the log outlives what it tells of, and refers to orders by id.
+    order_id = models.UUIDField()
+    sequence = models.IntegerField(help_text="grows per order")
+    created_at = models.DateTimeField()
+    data = models.JSONField()
+
+    class Meta:
+        db_table = "shop_event"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_id", "sequence"], name="event_sequence_per_order"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["created_at", "id"]),
+            models.Index(fields=["type", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.sequence} of {self.order_id}"
+
+
+class SentEmail(models.Model):
+    """One row per (order, kind) of e-mail sent: the unique key stops a second one,
+    whatever is retried or replayed."""
+
+    order_id = models.UUIDField()
+    kind = models.CharField(max_length=32)
+    recipient = models.CharField(max_length=254)
+    event_id = models.UUIDField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "shop_sent_email"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_id", "kind"], name="one_email_per_order_and_kind"
+            )
+        ]
+
+
+class ScheduledJob(models.Model):
+    """One row per periodic job and when it is next due; a worker claims a period with a
+    conditional UPDATE, so each period runs once however many workers look."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    next_due_at = models.DateTimeField()
+    last_claimed_at = models.DateTimeField(null=True, blank=True)
+    last_claimed_by = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        db_table = "shop_scheduled_job"
