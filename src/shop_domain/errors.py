@@ -219,6 +219,24 @@ class NoPaymentAwaitsConfirmation(Conflict):
     message = "no payment awaits confirmation: start a new payment"
 
 
+# --- webhooks ------------------------------------------------------------------
+class WebhookEndpointNotFound(NotFound):
+    code = 6001
+    message = "webhook endpoint not found"
+
+
+class WebhookDeliveryNotFound(NotFound):
+    """A delivery of no endpoint the shop knows (its endpoint's code, 6001)."""
+
+    code = 6001
+    message = "webhook delivery not found"
+
+
+class WebhookAddressRefused(InvalidInput):
+    code = 6002
+    message = "webhook address refused"
+
+
 class CurrencyMismatch(ShopError):
     """Arithmetic across currencies: a programming error, never a client's."""
 

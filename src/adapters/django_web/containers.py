@@ -12,6 +12,28 @@ from adapters.payments.containers import Payments
 from adapters.persistence.containers import Persistence
 from shop_app.containers import UseCases
 from shop_app.settings import ShopSettings
+from shop_app.webhook_container import WebhookUseCases
+
+
+def _webhook_uow() -> Any:
+    # Imported late: the webhook adapter's models load with the apps.
+    from adapters.persistence.webhooks import DjangoWebhookUnitOfWork
+    from adapters.webhooks.fan_out import create_delivery
+    from adapters.webhooks.jobs import enqueue_delivery
+
+    return DjangoWebhookUnitOfWork(enqueue=enqueue_delivery, create=create_delivery)
+
+
+def _address_guard() -> Any:
+    from adapters.webhooks.guard import SettingsAddressGuard
+
+    return SettingsAddressGuard()
+
+
+def _secrets() -> Any:
+    from adapters.webhooks.signing import RandomSecrets
+
+    return RandomSecrets()
 
 
 class Application(containers.DeclarativeContainer):
@@ -35,6 +57,14 @@ class Application(containers.DeclarativeContainer):
         password_policy=persistence.password_policy,
         gateways=payments.gateways,
         settings=shop_settings,
+    )
+    webhooks = providers.Container(
+        WebhookUseCases,
+        uow=providers.Factory(_webhook_uow),
+        clock=persistence.clock,
+        ids=persistence.ids,
+        guard=providers.Singleton(_address_guard),
+        secrets=providers.Singleton(_secrets),
     )
 
 
@@ -60,3 +90,8 @@ def application() -> Application:
 def use_cases() -> UseCases:
     """The use-case container the views call."""
     return application().use_cases()  # type: ignore[no-any-return]
+
+
+def webhook_use_cases() -> WebhookUseCases:
+    """The webhook use-case container the staff views call."""
+    return application().webhooks()  # type: ignore[no-any-return]

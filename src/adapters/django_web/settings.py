@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "adapters.persistence.apps.PersistenceConfig",
     "adapters.django_web.apps.WebConfig",
 ]
@@ -188,5 +190,10 @@ SHOP = {
     "login_window_seconds": _c.login_window_seconds,
     "trusted_proxies": _c.trusted_proxies,
     "payments": _c.payments,
+    "webhooks": _c.webhooks,
 }
+
+# The job engine: a job is a row in the shop's database, written in the transaction that
+# causes it; `shop manage db_worker` runs them (SELECT ... FOR UPDATE SKIP LOCKED).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 CSRF_FAILURE_VIEW = "adapters.django_web.errors.csrf_failure"
