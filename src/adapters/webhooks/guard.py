@@ -59,7 +59,7 @@ class SettingsAddressGuard:
         self.resolver = resolver
 
     def _resolve(self) -> Resolver:
-        return self.resolver or RESOLVER[0]
+        return self.resolver or RESOLVER["resolve"]
 
     def check(self, url: str) -> None:
         self.target(url, resolve_strictly=False)
@@ -105,4 +105,4 @@ class SettingsAddressGuard:
 
 
 # The resolver deliveries use; tests put one of their own here to play a DNS change.
-RESOLVER: list[Resolver] = [system_resolver]
+RESOLVER: dict[str, Resolver] = {"resolve": system_resolver}
