@@ -225,10 +225,9 @@ class WebhookEndpointNotFound(NotFound):
     message = "webhook endpoint not found"
 
 
-class WebhookDeliveryNotFound(NotFound):
-    """A delivery of no endpoint the shop knows (its endpoint's code, 6001)."""
+class WebhookDeliveryNotFound(WebhookEndpointNotFound):
+    """An unknown delivery: the contract's code for webhook look-ups, 6001."""
 
-    code = 6001
     message = "webhook delivery not found"
 
 
