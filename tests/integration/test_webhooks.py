@@ -320,3 +320,15 @@ def test_the_schedule_waits_between_attempts(hooks: Receiver, settings: Any, sta
 
     due = datetime.fromisoformat(log["next_attempt_at"].replace("Z", "+00:00")).timestamp()
     assert due >= started + 300
+
+
+@pytest.mark.parametrize(
+    "events", [[], "order.paid", ["order.paid", "nope"], [1, {}], [["*"]], None, {"0": "*"}]
+)
+def test_bad_event_lists_are_400_and_register_nothing(staff: Api, events: Any) -> None:
+    """The fuzzer's find: DRF's list field reported bad items under integer keys, which the
+    JSON renderer refused (a 500)."""
+    response = staff.post("/api/admin/webhooks", {"url": "https://a.example/", "events": events})
+    assert error_of(response) == (400, 1000)
+    assert "events" in response.json()["details"]
+    assert staff.get("/api/admin/webhooks").json()["count"] == 0

@@ -96,14 +96,30 @@ WebhookDeliveryPage = schema._page("WebhookDeliveryPage", WebhookDeliveryOut)
 # --- input ---------------------------------------------------------------------------
 
 
+class EventList(serializers.JSONField):
+    """A list of event types (or ["*"]), checked as a whole: DRF's ListField reports the
+    failing items under integer keys, which no JSON object can carry."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        allowed = {*EVENT_TYPES, WILDCARD}
+        if not isinstance(data, list) or not data:
+            raise serializers.ValidationError('a non-empty list of event types, or ["*"]')
+        unknown = [item for item in data if not isinstance(item, str) or item not in allowed]
+        if unknown:
+            raise serializers.ValidationError(f"unknown event types: {unknown[:5]!r}"[:300])
+        return list(dict.fromkeys(data))
+
+
+@schema.extend_schema_field(
+    {"type": "array", "items": {"type": "string", "enum": [*EVENT_TYPES, WILDCARD]}, "minItems": 1}
+)
+class EventListField(EventList):
+    pass
+
+
 class EndpointInput(serializers.Serializer):
     url = serializers.URLField(max_length=2000)
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=[*EVENT_TYPES, WILDCARD]),
-        min_length=1,
-        max_length=len(EVENT_TYPES) + 1,
-        required=False,
-    )
+    events = EventListField(required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     active = serializers.BooleanField(required=False)
 
