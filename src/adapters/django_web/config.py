@@ -21,6 +21,9 @@ PAYU_SANDBOX = {
     "second_key": "b6ca15b0d1020e8094d9b5f8d163db54",
 }
 
+# Seconds between webhook attempts: a first attempt, then one retry per entry (contract).
+WEBHOOK_RETRIES = "5,300,1800,7200,18000,36000,86400"
+
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     value = env.get(name)
@@ -74,6 +77,7 @@ class ShopConfig:
     email_from: str = "shop@localhost"
     language: str = "en"
     reconcile_after_minutes: float = 15.0
+    webhooks: dict[str, Any] = attrs.field(factory=dict)
 
 
 LANGUAGES = ("en", "pl")
@@ -146,6 +150,14 @@ def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
         login_limit_per_username=int(env.get("SHOP_LOGIN_LIMIT_USERNAME", "5")),
         login_limit_per_address=int(env.get("SHOP_LOGIN_LIMIT_ADDRESS", "50")),
         login_window_seconds=int(env.get("SHOP_LOGIN_WINDOW_SECONDS", str(15 * 60))),
+        webhooks={
+            "timeout": float(env.get("SHOP_WEBHOOK_TIMEOUT", "10")),
+            "retry_schedule": [
+                int(item) for item in _list(env, "SHOP_WEBHOOK_RETRY_SCHEDULE", WEBHOOK_RETRIES)
+            ],
+            "allow_http": _flag(env, "SHOP_WEBHOOK_ALLOW_HTTP"),
+            "allow_private": _flag(env, "SHOP_WEBHOOK_ALLOW_PRIVATE"),
+        },
         payments={
             "public_url": public_url,
             "secret": secret_key,

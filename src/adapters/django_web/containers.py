@@ -16,11 +16,13 @@ from adapters.django_web.presenters import event_subject_json
 from adapters.jobs.email_sender import DjangoEmailSender
 from adapters.payments.containers import Payments
 from adapters.persistence.containers import Persistence
+from adapters.webhooks.containers import Webhooks
 from shop_app.containers import UseCases
 from shop_app.ports.bank_statement import StatementReader
 from shop_app.ports.card_challenge import CardChallengePage
 from shop_app.ports.idempotency import IdempotencyStore
 from shop_app.settings import ShopSettings
+from shop_app.webhook_container import WebhookUseCases
 
 
 class Application(containers.DeclarativeContainer):
@@ -54,6 +56,15 @@ class Application(containers.DeclarativeContainer):
     )
     # E-mails leave through Django's e-mail framework (tests: InMemoryEmailSender).
     email_sender = providers.Singleton(DjangoEmailSender)
+    webhook_adapters = providers.Container(Webhooks)
+    webhooks = providers.Container(
+        WebhookUseCases,
+        uow=webhook_adapters.uow,
+        clock=persistence.clock,
+        ids=persistence.ids,
+        guard=webhook_adapters.guard,
+        secrets=webhook_adapters.secrets,
+    )
 
 
 _application: Application | None = None
@@ -101,3 +112,8 @@ def run_worker(interval: float) -> None:
     from adapters.jobs.worker import run
 
     run(interval=interval)
+
+
+def webhook_use_cases() -> WebhookUseCases:
+    """The webhook use-case container the staff views call."""
+    return application().webhooks()  # type: ignore[no-any-return]

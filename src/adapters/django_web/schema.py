@@ -319,7 +319,7 @@ def signature_header(name: str) -> OpenApiParameter:
 
 SAFE = frozenset({"GET", "HEAD"})
 
-SUCCESS = {200: "OK", 201: "Created"}
+SUCCESS = {200: "OK", 201: "Created", 202: "Accepted"}
 
 # Answers every operation of a kind may give, with the contract's codes.
 NOT_LOGGED_IN = "3002 not logged in"

@@ -202,5 +202,10 @@ SHOP = {
     "language": _c.language,
     "email_from": _c.email_from,
     "reconcile_after_minutes": _c.reconcile_after_minutes,
+    "webhooks": _c.webhooks,
 }
+
+# The job engine: a job is a row in the shop's database, written in the transaction that
+# causes it; `shop manage db_worker` runs them (SELECT ... FOR UPDATE SKIP LOCKED).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 CSRF_FAILURE_VIEW = "adapters.django_web.errors.csrf_failure"
