@@ -24,6 +24,8 @@ class UseCases(containers.DeclarativeContainer):
     gateways = providers.Dependency(instance_of=PaymentGateways)
     settings = providers.Dependency(instance_of=ShopSettings, default=ShopSettings())
     statement_titles = providers.Dependency()  # only the bank statement import needs it
+    stale_payments = providers.Dependency()  # StalePayments, for reconciliation
+    event_log = providers.Dependency()  # EventLog, the staff's view of the outbox
 
     # accounts
     register_customer = providers.Factory(
@@ -62,6 +64,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     list_orders = providers.Factory(orders.ListOrders, uow=uow)
     get_order = providers.Factory(orders.GetOrder, uow=uow)
+    list_events = providers.Factory(orders.ListEvents, log=event_log)
     cancel_order = providers.Factory(orders.CancelOrder, uow=uow, clock=clock, gateways=gateways)
 
     # payments
@@ -83,6 +86,9 @@ class UseCases(containers.DeclarativeContainer):
     )
     mark_transfer_paid = providers.Factory(
         payments.MarkTransferPaid, uow=uow, ids=ids, clock=clock, gateways=gateways
+    )
+    reconcile_payments = providers.Factory(
+        payments.ReconcilePayments, uow=uow, clock=clock, gateways=gateways, stale=stale_payments
     )
     import_bank_credits = providers.Factory(
         bank_statement.ImportBankCredits,

@@ -199,6 +199,23 @@ class NoPaymentAwaitsConfirmation(Conflict):
     message = "no payment awaits confirmation: start a new payment"
 
 
+# --- webhooks ------------------------------------------------------------------
+class WebhookEndpointNotFound(NotFound):
+    code = 6001
+    message = "webhook endpoint not found"
+
+
+class WebhookDeliveryNotFound(WebhookEndpointNotFound):
+    """An unknown delivery: the contract's code for webhook look-ups, 6001."""
+
+    message = "webhook delivery not found"
+
+
+class WebhookAddressRefused(InvalidInput):
+    code = 6002
+    message = "webhook address refused"
+
+
 class CurrencyMismatch(ShopError):
     """Arithmetic across currencies: a programming error, never a client's."""
 

@@ -47,6 +47,7 @@ def scratch_database(base_url: str | None) -> Iterator[str]:
 class LiveShop:
     def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path):
         self.process, self.url, self.log = process, url, log
+        self.var_dir = log.parent
 
 
 @contextlib.contextmanager
@@ -57,7 +58,10 @@ def live_shop(
     threads: int = 2,
     env: dict[str, str] | None = None,
     startup_timeout: float = 60.0,
+    worker: bool = False,
 ) -> Iterator[LiveShop]:
+    """``worker``: also `shop serve`'s background job worker (off unless a test needs
+    it: its polling would only add writes to the other tests' databases)."""
     port = free_port()
     with tempfile.TemporaryDirectory() as var_dir:
         log_path = Path(var_dir) / "server.log"
@@ -73,7 +77,8 @@ def live_shop(
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "adapters.django_web.cli", "serve", "--port", str(port),
-                 "--workers", str(workers), "--threads", str(threads)],
+                 "--workers", str(workers), "--threads", str(threads),
+                 *([] if worker else ["--no-worker"])],
                 env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         url = f"http://127.0.0.1:{port}"

@@ -144,6 +144,8 @@ CONTRACT_STATUS = {
     5006: 409,
     5007: 409,
     5011: 409,
+    6001: 404,
+    6002: 400,
 }
 
 
@@ -171,6 +173,8 @@ def target(world: dict[str, Any], route: str) -> tuple[Api, str]:
         "/api/admin/orders/": world["order"],
         "/api/admin/products/": world["product"],
         "/api/products/": world["product"],
+        # Unknown ids answer 404/6001 to the methods the routes have; the others, 405.
+        "/api/admin/webhooks/": "00000000-0000-4000-8000-000000000000",
     }
     for prefix, value in ids.items():
         if route.startswith(prefix):

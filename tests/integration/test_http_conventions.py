@@ -43,6 +43,12 @@ CONTRACT_ROUTES: dict[str, set[str]] = {
     "/api/admin/orders": {"GET"},
     "/api/admin/orders/{id}": {"GET"},
     "/api/admin/orders/{id}/set_paid": {"POST"},
+    "/api/admin/events": {"GET"},
+    "/api/admin/webhooks": {"GET", "POST"},
+    "/api/admin/webhooks/{id}": {"GET", "PUT", "PATCH", "DELETE"},
+    "/api/admin/webhooks/{id}/test": {"POST"},
+    "/api/admin/webhooks/{id}/deliveries": {"GET"},
+    "/api/admin/webhooks/deliveries/{id}/retry": {"POST"},
     "/api/schema": {"GET"},
     "/api/docs": {"GET"},
     "/healthz": {"GET"},
@@ -382,6 +388,9 @@ BODY_ROUTES = [
     ("POST", "/api/admin/products"),
     ("PUT", "/api/admin/products/{id}"),
     ("PATCH", "/api/admin/products/{id}"),
+    ("POST", "/api/admin/webhooks"),
+    ("PUT", "/api/admin/webhooks/{id}"),
+    ("PATCH", "/api/admin/webhooks/{id}"),
 ]
 # Signed provider callbacks: their raw bytes go to the signature check, unparsed.
 RAW_BODY_ROUTES = {("POST", r) for r in NO_SESSION_ROUTES}

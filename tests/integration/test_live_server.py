@@ -232,3 +232,37 @@ def test_workers_that_cannot_bind_stop_the_server_instead_of_respawning() -> Non
         code, output = _serve_on_busy_port(port, probe=False)
     assert code != 0
     assert f"127.0.0.1:{port} is in use" in output
+
+
+def test_shop_serve_runs_a_worker_that_writes_the_emails_into_var_mail() -> None:
+    """`shop serve` alone (no --no-worker): its background worker sends the order
+    confirmation, by default as a file in <SHOP_VAR_DIR>/mail, and stops with it."""
+    import time
+
+    from tests.integration.conftest import configured_database_url
+
+    with scratch_database(configured_database_url()) as url, live_shop(url, worker=True) as shop:
+        browser = Browser(shop.url)
+        try:
+            name = f"mailed_{uuid.uuid4().hex[:8]}"
+            body = {"username": name, "password": "Mail-the-shop-2026", "email": f"{name}@ex.com"}
+            assert browser.post("/api/register", body).status_code == 201
+            assert browser.post("/api/login", body).status_code == 200
+            product = browser.get("/api/products").json()["results"][0]
+            assert (
+                browser.post("/api/bucket", {"product": product["uuid"], "quantity": 1}).status_code
+                == 201
+            )
+            order = browser.post("/api/orders", {"payment": "transfer"}).json()
+        finally:
+            browser.close()
+        mail = shop.var_dir / "mail"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(mail.glob("*.log")):
+            time.sleep(0.5)
+        files = list(mail.glob("*.log"))
+        assert files, f"no e-mail in {mail}: {shop.log.read_text()[-2000:]}"
+        text = "".join(f.read_text() for f in files)
+        assert f"To: {name}@ex.com" in text and order["order_uuid"] in text
+        pid = shop.process.pid
+    assert subprocess.run(["pgrep", "-P", str(pid)], capture_output=True).stdout == b""

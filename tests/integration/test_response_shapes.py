@@ -334,6 +334,45 @@ def _stripe(answers: list[Answer], me: Api, make_product: Any) -> None:
         signed(answers, webhook, *signed_webhook(succeeded, "whsec_x"))  # 400, not configured
 
 
+def _events_and_webhooks(staff: Api, me: Api, settings: Any) -> None:
+    settings.SHOP = {
+        **settings.SHOP,
+        "webhooks": {
+            "timeout": 1.0,
+            "retry_schedule": [0],
+            "allow_http": True,
+            "allow_private": True,
+        },
+    }
+    staff.get("/api/admin/events")
+    staff.get("/api/admin/events", page="x")  # 400
+    me.get("/api/admin/events")  # 403
+    hooks = "/api/admin/webhooks"
+    staff.get(hooks)
+    me.get(hooks)  # 403
+    staff.post(hooks, {"url": "ftp://127.0.0.1/in"})  # 400/6002
+    created = staff.post(hooks, {"url": "http://127.0.0.1:9/in", "events": ["*"]})
+    one = f"{hooks}/{created.json()['uuid']}"
+    unknown = f"{hooks}/{uuid4()}"
+    staff.get(one)
+    staff.get(unknown)  # 404/6001
+    staff.put(one, {"url": "http://127.0.0.1:9/in", "events": ["order.paid"]})
+    staff.put(one, {"url": "http://127.0.0.1:9/in", "events": "order.paid"})  # 400
+    staff.put(unknown, {"url": "http://127.0.0.1:9/in"})  # 404
+    staff.patch(one, {"description": "the warehouse"})
+    staff.patch(one, {"active": "maybe"})  # 400
+    staff.patch(unknown, {"description": "x"})  # 404
+    staff.post(f"{one}/test")
+    staff.post(f"{unknown}/test")  # 404
+    delivered = staff.get(f"{one}/deliveries")
+    staff.get(f"{unknown}/deliveries")  # 404
+    first = delivered.json()["results"][0]["uuid"]
+    staff.post(f"{hooks}/deliveries/{first}/retry")
+    staff.post(f"{hooks}/deliveries/{uuid4()}/retry")  # 404
+    staff.delete(one)
+    staff.delete(one)  # 404
+
+
 def _logout(me: Api, anon: Api) -> None:
     anon.send("POST", "/api/logout", None, csrf="forged-token-forged-token-forged1")  # 403
     me.post("/api/logout")
@@ -348,6 +387,7 @@ def test_every_answer_of_the_api_flow_matches_its_documented_schema(
     staff: Api,
     make_product: Any,
     payu_double: PayUDouble,
+    settings: Any,
 ) -> None:
     me = _accounts(anon, new_api)
     _catalog_and_bucket(me, anon, make_product)
@@ -355,6 +395,7 @@ def test_every_answer_of_the_api_flow_matches_its_documented_schema(
     _staff(staff, me, transfer)
     _payu(answers, me, make_product, payu_double)
     _stripe(answers, me, make_product)
+    _events_and_webhooks(staff, me, settings)
     _logout(me, anon)
 
     problems = [p for a in answers if (p := document.problem(*a)) is not None]

@@ -35,6 +35,7 @@ STAFF_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/admin/orders", None),
     ("GET", f"/api/admin/orders/{SOME}", None),
     ("POST", f"/api/admin/orders/{SOME}/set_paid", None),
+    ("GET", "/api/admin/events", None),
 ]
 
 

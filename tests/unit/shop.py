@@ -20,6 +20,8 @@ from adapters.persistence.in_memory import (
     PlainPasswordHasher,
     SimplePasswordPolicy,
 )
+from adapters.persistence.in_memory_events import InMemoryEventLog
+from adapters.persistence.in_memory_reconciliation import InMemoryStalePayments
 from adapters.persistence.system import UuidSource
 from shop_app.containers import UseCases
 from shop_app.ports.payment_gateway import PaymentGateways
@@ -79,5 +81,7 @@ def build_shop(*, reservation_minutes: int = 30, currency: str = "PLN") -> Shop:
             currency=currency, reservation_ttl=timedelta(minutes=reservation_minutes)
         ),
         statement_titles=BankTransferTitles(),  # pure: the titles' format and check digits
+        stale_payments=InMemoryStalePayments(store),
+        event_log=InMemoryEventLog(store.events),
     )
     return Shop(use=use, store=store, clock=clock, card=card, transfer=transfer, payu=payu)

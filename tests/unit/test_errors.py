@@ -43,6 +43,8 @@ CONTRACT: dict[int, list[tuple[type[e.ShopError], type[e.ShopError], int]]] = {
     5006: [(e.AmountMismatch, e.Conflict, 409)],
     5007: [(e.TransferConfirmedOnArrival, e.Conflict, 409)],
     5011: [(e.NoPaymentAwaitsConfirmation, e.Conflict, 409)],  # contract Part 2
+    6001: [(e.WebhookEndpointNotFound, e.NotFound, 404)],  # also an unknown delivery
+    6002: [(e.WebhookAddressRefused, e.InvalidInput, 400)],
     1999: [(e.InternalError, e.InternalError, 500), (e.CurrencyMismatch, e.ShopError, 500)],
     # Extension, documented in docs/api-contract.md: a parallel request with the same
     # Idempotency-Key is still running (the contract lets race losers answer 409).

@@ -180,3 +180,6 @@ class PaymentAdmin(NoDeletion, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+from adapters.django_web import admin_webhooks  # noqa: E402, F401 - registers its pages

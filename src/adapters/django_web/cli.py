@@ -1,4 +1,5 @@
-"""The `shop` command: `shop serve` runs the API, `shop manage ...` any Django command."""
+"""The `shop` command: `shop serve` runs the API (and one background worker unless
+`--no-worker`), `shop worker` a worker, `shop manage ...` any Django command."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import errno
 import os
 import socket
+import subprocess
 import sys
 from typing import Any
 
@@ -57,7 +59,23 @@ def _halt_if_unbound(arbiter: Any, worker: Any) -> None:
         os._exit(arbiter.WORKER_BOOT_ERROR)
 
 
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+def start_worker() -> subprocess.Popen[bytes]:
+    """A `shop worker` beside the server, in its process group (stopped with it)."""
+    return subprocess.Popen([sys.executable, "-m", "adapters.django_web.cli", "worker"])
+
+
+def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
+    if worker is None or worker.poll() is not None:
+        return
+    worker.terminate()  # the worker finishes the job it is running, then exits
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(timeout=5)
+
+
+def serve(host: str, port: int, workers: int, threads: int, *, with_worker: bool = True) -> None:
     ensure_port_free(host, port)  # before the migrations: a busy port fails in a moment
     _setup()
     from django.core.management import call_command
@@ -105,12 +123,22 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
             return application
 
+    job_worker = start_worker() if with_worker else None
     print(f"shop: serving on http://{host}:{port} ({workers} workers x {threads} threads)")
     try:
         Server().run()
     except HaltServer as halt:  # another worker failing the same way, reaped while stopping
         print(f"shop: stopped: {halt.reason}", file=sys.stderr)
         raise SystemExit(halt.exit_status) from None
+    finally:
+        stop_worker(job_worker)
+
+
+def worker(interval: float) -> None:
+    _setup()
+    from adapters.django_web.containers import run_worker
+
+    run_worker(interval)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,10 +156,17 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=default_workers())
     s.add_argument("--threads", type=int, default=4)
+    s.add_argument(
+        "--no-worker", action="store_true", help="run no background job worker beside the server"
+    )
+    w = sub.add_parser("worker", help="run a job worker (e-mails, webhooks, scheduled work)")
+    w.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
     sub.add_parser("manage", help="run a Django management command")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.host, args.port, args.workers, args.threads)
+        serve(args.host, args.port, args.workers, args.threads, with_worker=not args.no_worker)
+    elif args.command == "worker":
+        worker(args.interval)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ PAYU_SANDBOX = {
     "second_key": "b6ca15b0d1020e8094d9b5f8d163db54",
 }
 
+# Seconds between webhook attempts: a first attempt, then one retry per entry (contract).
+WEBHOOK_RETRIES = "5,300,1800,7200,18000,36000,86400"
+
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     value = env.get(name)
@@ -70,6 +73,53 @@ class ShopConfig:
     login_limit_per_address: int
     login_window_seconds: int
     payments: dict[str, Any]
+    email: dict[str, Any] = attrs.field(factory=dict, repr=False)  # Django's EMAIL_* settings
+    email_from: str = "shop@localhost"
+    language: str = "en"
+    reconcile_after_minutes: float = 15.0
+    webhooks: dict[str, Any] = attrs.field(factory=dict)
+
+
+LANGUAGES = ("en", "pl")
+
+
+def email_settings(url: str, var_dir: Path) -> dict[str, Any]:
+    """Django's e-mail settings from SHOP_EMAIL_URL: ``smtp://user:pass@host:port``
+    (``smtp+tls://`` STARTTLS, ``smtp+ssl://`` TLS from the start), ``console://``,
+    ``file:///dir``; empty: files in ``<SHOP_VAR_DIR>/mail``."""
+    from urllib.parse import unquote, urlsplit
+
+    if not url:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(var_dir / "mail"),
+        }
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "file":
+        path = unquote(parts.path) or str(var_dir / "mail")
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": path,
+        }
+    if scheme in ("smtp", "smtp+tls", "smtp+ssl"):
+        ssl = scheme == "smtp+ssl"
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": parts.hostname or "localhost",
+            "EMAIL_PORT": parts.port or (465 if ssl else 587 if scheme == "smtp+tls" else 25),
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_TLS": scheme == "smtp+tls",
+            "EMAIL_USE_SSL": ssl,
+            "EMAIL_TIMEOUT": 10,
+        }
+    raise ValueError(
+        f"SHOP_EMAIL_URL: unknown scheme {parts.scheme!r} "
+        "(smtp://, smtp+tls://, smtp+ssl://, console://, file:///dir)"
+    )
 
 
 def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
@@ -100,6 +150,14 @@ def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
         login_limit_per_username=int(env.get("SHOP_LOGIN_LIMIT_USERNAME", "5")),
         login_limit_per_address=int(env.get("SHOP_LOGIN_LIMIT_ADDRESS", "50")),
         login_window_seconds=int(env.get("SHOP_LOGIN_WINDOW_SECONDS", str(15 * 60))),
+        webhooks={
+            "timeout": float(env.get("SHOP_WEBHOOK_TIMEOUT", "10")),
+            "retry_schedule": [
+                int(item) for item in _list(env, "SHOP_WEBHOOK_RETRY_SCHEDULE", WEBHOOK_RETRIES)
+            ],
+            "allow_http": _flag(env, "SHOP_WEBHOOK_ALLOW_HTTP"),
+            "allow_private": _flag(env, "SHOP_WEBHOOK_ALLOW_PRIVATE"),
+        },
         payments={
             "public_url": public_url,
             "secret": secret_key,
@@ -126,4 +184,15 @@ def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
                 "continue_url": f"{public_url}/",
             },
         },
+        email=email_settings(env.get("SHOP_EMAIL_URL", ""), var_dir),
+        email_from=env.get("SHOP_EMAIL_FROM") or "shop@localhost",
+        language=_language(env.get("SHOP_LANGUAGE", "")),
+        reconcile_after_minutes=float(env.get("SHOP_RECONCILE_AFTER_MINUTES") or "15"),
     )
+
+
+def _language(value: str) -> str:
+    language = (value or "en").strip().lower()
+    if language not in LANGUAGES:
+        raise ValueError(f"SHOP_LANGUAGE: {value!r} is not one of {', '.join(LANGUAGES)}")
+    return language

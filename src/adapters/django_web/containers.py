@@ -12,19 +12,25 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from adapters.django_web.presenters import event_subject_json
+from adapters.jobs.email_sender import DjangoEmailSender
 from adapters.payments.containers import Payments
 from adapters.persistence.containers import Persistence
+from adapters.webhooks.containers import Webhooks
 from shop_app.containers import UseCases
 from shop_app.ports.bank_statement import StatementReader
 from shop_app.ports.card_challenge import CardChallengePage
 from shop_app.ports.idempotency import IdempotencyStore
 from shop_app.settings import ShopSettings
+from shop_app.webhook_container import WebhookUseCases
 
 
 class Application(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    persistence = providers.Container(Persistence, config=config)
+    persistence = providers.Container(
+        Persistence, config=config, render=providers.Object(event_subject_json)
+    )
     payments = providers.Container(Payments, config=config.payments)
     shop_settings = providers.Singleton(
         lambda currency, minutes: ShopSettings(
@@ -45,6 +51,19 @@ class Application(containers.DeclarativeContainer):
         gateways=payments.gateways,
         settings=shop_settings,
         statement_titles=payments.statement_titles,
+        stale_payments=persistence.stale_payments,
+        event_log=persistence.event_log,
+    )
+    # E-mails leave through Django's e-mail framework (tests: InMemoryEmailSender).
+    email_sender = providers.Singleton(DjangoEmailSender)
+    webhook_adapters = providers.Container(Webhooks)
+    webhooks = providers.Container(
+        WebhookUseCases,
+        uow=webhook_adapters.uow,
+        clock=persistence.clock,
+        ids=persistence.ids,
+        guard=webhook_adapters.guard,
+        secrets=webhook_adapters.secrets,
     )
 
 
@@ -85,3 +104,16 @@ def statement_reader() -> StatementReader:
 def card_challenge_page() -> CardChallengePage | None:
     """The card provider's own 3-D Secure page, or None if it has none."""
     return application().payments.card_challenge_page()  # type: ignore[no-any-return]
+
+
+def run_worker(interval: float) -> None:
+    """A job worker: the job engine's runner with the shop's schedule (adapters.jobs),
+    which works on the driven side's tables; ``shop worker`` and ``shop serve`` start it."""
+    from adapters.jobs.worker import run
+
+    run(interval=interval)
+
+
+def webhook_use_cases() -> WebhookUseCases:
+    """The webhook use-case container the staff views call."""
+    return application().webhooks()  # type: ignore[no-any-return]

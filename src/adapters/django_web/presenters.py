@@ -129,5 +129,10 @@ def payment_json(p: PaymentView) -> dict[str, Any]:
     }
 
 
+def event_subject_json(subject: OrderView | PaymentView) -> dict[str, Any]:
+    """An event's ``data``: its order or payment exactly as the API shows it."""
+    return order_json(subject) if isinstance(subject, OrderView) else payment_json(subject)
+
+
 OK_REMOVED = {"status": "OK", "message": "product removed"}
 OK_UPDATED = {"status": "OK", "message": "updated"}

@@ -258,11 +258,20 @@ def _page(name: str, item: type[serializers.Serializer], **extra: serializers.Fi
     return type(name, (serializers.Serializer,), fields)
 
 
+class Event(serializers.Serializer):
+    id = serializers.CharField(help_text='"evt_" + uuid, stable')
+    type = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    sequence = serializers.IntegerField(min_value=1, help_text="grows per order")
+    data = serializers.JSONField(help_text="the order or payment as the API shows it")
+
+
 ProfilePage = _page("ProfilePage", Profile)
 ProductPage = _page("ProductPage", Product)
 StaffProductPage = _page("StaffProductPage", StaffProduct)
 BucketPage = _page("BucketPage", BucketRow, total=MoneyField(help_text="Sum of the lines"))
 OrderPage = _page("OrderPage", Order)
+EventPage = _page("EventPage", Event)
 
 BucketLineOrRemoved = PolymorphicProxySerializer(
     component_name="BucketLineOrRemoved",
@@ -310,7 +319,7 @@ def signature_header(name: str) -> OpenApiParameter:
 
 SAFE = frozenset({"GET", "HEAD"})
 
-SUCCESS = {200: "OK", 201: "Created"}
+SUCCESS = {200: "OK", 201: "Created", 202: "Accepted"}
 
 # Answers every operation of a kind may give, with the contract's codes.
 NOT_LOGGED_IN = "3002 not logged in"

@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     # A dotted name, not an import: Django loads the app (models, migrations) by it.
     "adapters.persistence.apps.PersistenceConfig",
     "adapters.django_web.apps.WebConfig",
@@ -90,6 +92,14 @@ def _database(url: str) -> dict[str, object]:
 
 
 DATABASES = {"default": _database(_c.database_url)}
+
+# The job engine: a job is a row in the shop's database, written in the transaction of
+# the change that causes it; `shop worker` (and `shop serve`'s own) runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# E-mails (SHOP_EMAIL_URL; files in <SHOP_VAR_DIR>/mail by default).
+globals().update(_c.email)
+DEFAULT_FROM_EMAIL = _c.email_from
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -189,5 +199,13 @@ SHOP = {
     "login_window_seconds": _c.login_window_seconds,
     "trusted_proxies": _c.trusted_proxies,
     "payments": _c.payments,
+    "language": _c.language,
+    "email_from": _c.email_from,
+    "reconcile_after_minutes": _c.reconcile_after_minutes,
+    "webhooks": _c.webhooks,
 }
+
+# The job engine: a job is a row in the shop's database, written in the transaction that
+# causes it; `shop manage db_worker` runs them (SELECT ... FOR UPDATE SKIP LOCKED).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 CSRF_FAILURE_VIEW = "adapters.django_web.errors.csrf_failure"

@@ -10,7 +10,16 @@ from django.views.generic import RedirectView
 
 from adapters.django_web import admin as shop_admin
 from adapters.django_web import schema
-from adapters.django_web.views import accounts, bucket, catalog, orders, payments, service, staff
+from adapters.django_web.views import (
+    accounts,
+    bucket,
+    catalog,
+    orders,
+    payments,
+    service,
+    staff,
+    webhooks,
+)
 
 
 def route(pattern: str, view: Any, name: str) -> list[URLPattern]:
@@ -68,11 +77,31 @@ urlpatterns: list[Any] = [
         "api/admin/products/<uuid:product_id>", staff.StaffProductView.as_view(), "staff-product"
     ),
     *route("api/admin/orders", staff.StaffOrdersView.as_view(), "staff-orders"),
+    *route("api/admin/events", staff.StaffEventsView.as_view(), "staff-events"),
     *route("api/admin/orders/<uuid:order_id>", staff.StaffOrderView.as_view(), "staff-order"),
     *route(
         "api/admin/orders/<uuid:order_id>/set_paid",
         staff.StaffSetPaidView.as_view(),
         "staff-order-paid",
+    ),
+    *route("api/admin/webhooks", webhooks.WebhooksView.as_view(), "staff-webhooks"),
+    *route(
+        "api/admin/webhooks/deliveries/<uuid:delivery_id>/retry",
+        webhooks.WebhookRetryView.as_view(),
+        "staff-webhook-retry",
+    ),
+    *route(
+        "api/admin/webhooks/<uuid:endpoint_id>", webhooks.WebhookView.as_view(), "staff-webhook"
+    ),
+    *route(
+        "api/admin/webhooks/<uuid:endpoint_id>/test",
+        webhooks.WebhookTestView.as_view(),
+        "staff-webhook-test",
+    ),
+    *route(
+        "api/admin/webhooks/<uuid:endpoint_id>/deliveries",
+        webhooks.WebhookDeliveriesView.as_view(),
+        "staff-webhook-deliveries",
     ),
     *route(
         "api/schema",

@@ -52,6 +52,9 @@ class FakePaymentGateway:
         self.started: list[PaymentRequest] = []
         self.confirmed: list[PaymentId] = []
         self.refunded: list[PaymentId] = []
+        #: What a status query answers per payment (reconciliation); absent: nothing yet.
+        self.statuses: dict[PaymentId, tuple[PaymentStatus, Money | None]] = {}
+        self.looked_up: list[PaymentId] = []
 
     def _check_up(self) -> None:
         if self.down:
@@ -81,6 +84,16 @@ class FakePaymentGateway:
         self._check_up()
         self.refunded.append(payment.id)
         return GatewayResult(status=PaymentStatus.REFUNDED)
+
+    def look_up(self, payment: Payment) -> Notification | None:
+        self._check_up()
+        self.looked_up.append(payment.id)
+        if payment.id not in self.statuses:
+            return None
+        status, amount = self.statuses[payment.id]
+        return Notification(
+            payment_id=payment.id, external_ref=payment.external_ref, status=status, amount=amount
+        )
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         if not hmac.compare_digest(headers.get("X-Fake-Signature", ""), self._sign(body)):

@@ -151,13 +151,7 @@ class PayUGateway:
             raise PaymentProviderUnavailable(
                 "payment has no PayU order", details={"provider": self.provider}
             )
-        response = self._api("GET", f"{ORDERS_PATH}/{_path(order_ref)}", None)
-        data = self._answer(response, {200}, "retrieve order")
-        orders = data.get("orders")
-        order = orders[0] if isinstance(orders, list) and orders else None
-        status = _lookup(_ORDER_STATUSES, order.get("status")) if isinstance(order, dict) else None
-        if order is None or status is None:
-            raise self._unavailable(response, "retrieve order: unexpected body")
+        order, status = self._retrieve(order_ref)
         if status == PaymentStatus.SUCCEEDED:
             reported = _money_or_none(order.get("totalAmount"), order.get("currencyCode"))
             if reported is not None and reported != payment.amount:
@@ -171,6 +165,31 @@ class PayUGateway:
             next_action=payment.next_action if status == PaymentStatus.PENDING else None,
             order_failed=status == PaymentStatus.FAILED,
         )
+
+    def look_up(self, payment: Payment) -> Notification | None:
+        """The order status endpoint's word on the payment, as a notification says it
+        (reconciliation: the amount is checked where notifications are checked)."""
+        if not payment.external_ref:
+            return None  # never created at PayU: nothing to ask
+        order, status = self._retrieve(payment.external_ref)
+        amount = _money_or_none(order.get("totalAmount"), order.get("currencyCode"))
+        return Notification(
+            payment_id=payment.id,
+            external_ref=payment.external_ref,
+            status=status,
+            amount=amount,
+            order_failed=status == PaymentStatus.FAILED,
+        )
+
+    def _retrieve(self, order_ref: str) -> tuple[dict[str, Any], PaymentStatus]:
+        response = self._api("GET", f"{ORDERS_PATH}/{_path(order_ref)}", None)
+        data = self._answer(response, {200}, "retrieve order")
+        orders = data.get("orders")
+        order = orders[0] if isinstance(orders, list) and orders else None
+        status = _lookup(_ORDER_STATUSES, order.get("status")) if isinstance(order, dict) else None
+        if not isinstance(order, dict) or status is None:
+            raise self._unavailable(response, "retrieve order: unexpected body")
+        return order, status
 
     def refund(self, payment: Payment) -> GatewayResult:
         """Ask PayU for a full refund. PayU refunds asynchronously: SUCCEEDED here

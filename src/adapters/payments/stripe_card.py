@@ -191,6 +191,25 @@ class StripeCardGateway:
         log.warning("stripe refund for payment %s ended %r", payment.id, status)
         raise _unavailable()
 
+    def look_up(self, payment: Payment) -> Notification | None:
+        """The PaymentIntent's status, as its webhook would tell it; None while the
+        intent still waits (for a card, 3-D Secure, or processing)."""
+        if not payment.external_ref:
+            return None
+        intent = self._retrieve(payment.external_ref)
+        status = {
+            "succeeded": PaymentStatus.SUCCEEDED,
+            "canceled": PaymentStatus.CANCELED,
+        }.get(intent.get("status"))  # type: ignore[arg-type]
+        if status is None:
+            return None
+        return Notification(
+            payment_id=payment.id,
+            external_ref=payment.external_ref,
+            status=status,
+            amount=_money(intent),
+        )
+
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         try:
             payload = body.decode("utf-8")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from adapters.persistence.events import DjangoEventLog
 from adapters.persistence.idempotency import DjangoIdempotencyStore
 from adapters.persistence.passwords import DjangoPasswordHasher, DjangoPasswordPolicy
 from adapters.persistence.payment_replies import DjangoPaymentReplies
+from adapters.persistence.reconciliation import DjangoStalePayments
 from adapters.persistence.stock_holds import DjangoStockHolds
 from adapters.persistence.system import SystemClock, UuidSource
 from adapters.persistence.unit_of_work import DjangoUnitOfWork
@@ -15,7 +17,10 @@ from adapters.persistence.unit_of_work import DjangoUnitOfWork
 
 class Persistence(containers.DeclarativeContainer):
     config = providers.Configuration()
-    uow = providers.Factory(DjangoUnitOfWork, currency=config.currency)
+    # How an event shows its order or payment: the web adapter's presenters (injected
+    # by the composition root, so events read exactly as the API does).
+    render = providers.Object(None)
+    uow = providers.Factory(DjangoUnitOfWork, currency=config.currency, render=render)
     stock_holds = providers.Singleton(DjangoStockHolds, currency=config.currency)
     payment_replies = providers.Singleton(DjangoPaymentReplies)
     clock = providers.Singleton(SystemClock)
@@ -23,3 +28,5 @@ class Persistence(containers.DeclarativeContainer):
     hasher = providers.Singleton(DjangoPasswordHasher)
     password_policy = providers.Singleton(DjangoPasswordPolicy)
     idempotency = providers.Singleton(DjangoIdempotencyStore)
+    stale_payments = providers.Singleton(DjangoStalePayments)
+    event_log = providers.Singleton(DjangoEventLog)

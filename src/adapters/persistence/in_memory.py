@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from adapters.persistence.in_memory_events import InMemoryEventRecorder, RecordedEvent
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
@@ -70,6 +71,7 @@ class InMemoryStore:
         self.tables = _Tables()
         self.lock = threading.RLock()
         self.seq = itertools.count()
+        self.events: list[RecordedEvent] = []  # the outbox, oldest first
 
 
 class InMemoryCustomerRepository:
@@ -319,6 +321,7 @@ class InMemoryUnitOfWork:
         self.buckets = InMemoryBucketRepository(self._work, access)
         self.orders = InMemoryOrderRepository(self._work, self._store.seq, access)
         self.payments = InMemoryPaymentRepository(self._work, access)
+        self.events = InMemoryEventRecorder()
         return self
 
     def __exit__(
@@ -332,6 +335,7 @@ class InMemoryUnitOfWork:
             if self.committed and exc_type is None:
                 # the store keeps its own copy: objects the caller still holds cannot alter it
                 self._store.tables = copy.deepcopy(self._work)
+                self.events.keep(self._store.events)
         finally:
             del self._work
             self._store.lock.release()

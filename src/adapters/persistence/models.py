@@ -238,3 +238,120 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["customer", "key"], name="idempotency_key_per_customer")
         ]
         indexes = [models.Index(fields=["created_at"])]
+
+
+class Event(models.Model):
+    """The outbox and event log: one row per change a shop integrates with, written in
+    the transaction of the change (see adapters/persistence/events.py)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)  # shown as "evt_" + uuid
+    type = models.CharField(max_length=32)
+    # No foreign key: the log outlives what it tells of, and refers to orders by id.
+    order_id = models.UUIDField()
+    sequence = models.IntegerField(help_text="grows per order")
+    created_at = models.DateTimeField()
+    data = models.JSONField()
+
+    class Meta:
+        db_table = "shop_event"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_id", "sequence"], name="event_sequence_per_order"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["created_at", "id"]),
+            models.Index(fields=["type", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.sequence} of {self.order_id}"
+
+
+class SentEmail(models.Model):
+    """One row per (order, kind) of e-mail sent: the unique key stops a second one,
+    whatever is retried or replayed."""
+
+    order_id = models.UUIDField()
+    kind = models.CharField(max_length=32)
+    recipient = models.CharField(max_length=254)
+    event_id = models.UUIDField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "shop_sent_email"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_id", "kind"], name="one_email_per_order_and_kind"
+            )
+        ]
+
+
+class ScheduledJob(models.Model):
+    """One row per periodic job and when it is next due; a worker claims a period with a
+    conditional UPDATE, so each period runs once however many workers look."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    next_due_at = models.DateTimeField()
+    last_claimed_at = models.DateTimeField(null=True, blank=True)
+    last_claimed_by = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        db_table = "shop_scheduled_job"
+
+
+class WebhookEndpoint(models.Model):
+    """A staff-registered receiver of events, with the secret its deliveries are signed with."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list)
+    description = models.CharField(max_length=500, blank=True, default="")
+    active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "shop_webhook_endpoint"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:  # the admin's label of the row
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the delivery log, and the state its job works from.
+
+    ``status`` and ``next_attempt_at`` say what is due; ``leased_until`` is set while a
+    worker sends it (another worker leaves it alone until then, and a job scheduled for
+    that moment sends it again if that worker died)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    event_id = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    order_key = models.CharField(max_length=64, blank=True, default="")
+    sequence = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, default="pending")
+    attempts = models.IntegerField(default=0)
+    last_status_code = models.IntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "shop_webhook_delivery"
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="one_delivery_per_event")
+        ]
+        indexes = [
+            models.Index(fields=["endpoint", "order_key", "sequence"], name="delivery_order_seq")
+        ]
+
+    def __str__(self) -> str:  # the admin's label of the row
+        return f"{self.event_type} {self.event_id} ({self.status})"

@@ -8,6 +8,7 @@ from types import TracebackType
 
 from django.db import transaction
 
+from adapters.persistence.events import DjangoEventRecorder, Render
 from adapters.persistence.repositories import (
     DjangoBucketRepository,
     DjangoCustomerRepository,
@@ -20,13 +21,14 @@ from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
 
 
 class DjangoUnitOfWork:
-    def __init__(self, currency: str = "PLN"):
+    def __init__(self, currency: str = "PLN", render: Render | None = None):
         self._batch = WriteBatch()
         self.customers = DjangoCustomerRepository(self._batch)
         self.products = DjangoProductRepository(currency, self._batch)
         self.buckets = DjangoBucketRepository(currency, self._batch)
         self.orders = DjangoOrderRepository(self._batch)
         self.payments = DjangoPaymentRepository(self._batch)
+        self.events = DjangoEventRecorder(self._batch, render)
         self._atomic: transaction.Atomic | None = None
         self._committed = False
         self._read_only = False
@@ -41,6 +43,7 @@ class DjangoUnitOfWork:
             raise RuntimeError("a DjangoUnitOfWork is not re-entrant; make a new one")
         self._open, self._committed = True, False
         self._batch.open(read_only=self._read_only)
+        self.events.discard()
         if not self._read_only:
             # Reads alone need no transaction (each sees committed data, and nothing is
             # locked or written: the batch refuses both); writes and locks need one.
@@ -68,5 +71,6 @@ class DjangoUnitOfWork:
         the use case's block (which then rolls everything back)."""
         if self._read_only:
             raise ReadOnlyUnitOfWork("a read-only unit of work commits nothing")
+        self.events.write()  # the outbox rows go with the change, in its transaction
         self._batch.flush()
         self._committed = True

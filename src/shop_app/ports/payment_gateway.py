@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -78,6 +78,17 @@ class PaymentGateway(Protocol):
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         """Verify a provider's notification on its raw body, then parse it."""
+        ...
+
+
+@runtime_checkable
+class StatusLookup(Protocol):
+    """A provider that can be asked what became of a payment (reconciliation of a
+    notification that never came)."""
+
+    def look_up(self, payment: Payment) -> Notification | None:
+        """The provider's word on the payment, as a notification would say it; None
+        when it has nothing to tell yet. Raises PaymentProviderUnavailable."""
         ...
 
 

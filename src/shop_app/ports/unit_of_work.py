@@ -3,6 +3,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol
 
+from shop_app.ports.events import EventRecorder
 from shop_app.ports.repositories import (
     BucketRepository,
     CustomerRepository,
@@ -24,6 +25,7 @@ class UnitOfWork(Protocol):
     buckets: BucketRepository
     orders: OrderRepository
     payments: PaymentRepository
+    events: EventRecorder  # the outbox: kept with the change, dropped with it
 
     def __enter__(self) -> UnitOfWork: ...
 

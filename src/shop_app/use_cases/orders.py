@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shop_app.ports.clock import Clock
+from shop_app.ports.events import EventLog, EventType, EventView
 from shop_app.ports.id_source import IdSource
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.payment_gateway import PaymentGateways
@@ -77,8 +78,10 @@ class PlaceOrder:
             uow.orders.add(order)
             uow.buckets.remove([line.id for line in lines])
             uow.products.save_stock(products.values())
+            view = OrderView.of(order)
+            uow.events.record(EventType.ORDER_CREATED, order_id=order.id, subject=view, at=now)
             uow.commit()
-        return OrderView.of(order)
+        return view
 
 
 class ListOrders:
@@ -153,4 +156,23 @@ class CancelOrder:
             if changed is not None:
                 uow.payments.save(changed)
             uow.orders.save(order)
+            # refund.* events of a paid order's refund come with the refunds issue.
+            uow.events.record(
+                EventType.ORDER_RETURNED,
+                order_id=order.id,
+                subject=OrderView.of(order),
+                at=self._clock.now(),
+            )
             uow.commit()
+
+
+class ListEvents:
+    """A page of the event log (staff), oldest first, by type and/or order."""
+
+    def __init__(self, log: EventLog):
+        self._log = log
+
+    def __call__(
+        self, *, page: PageRequest, type: str | None = None, order_id: OrderId | None = None
+    ) -> Page[EventView]:
+        return self._log.page(page, type=type, order_id=order_id)

@@ -3,20 +3,28 @@ transfer paid. Whatever arrives twice or races, an order is paid at most once.""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
+
 from shop_app.ports.clock import Clock
+from shop_app.ports.events import EventType
 from shop_app.ports.id_source import IdSource
 from shop_app.ports.payment_gateway import (
     GatewayResult,
+    Notification,
     PaymentGateway,
     PaymentGateways,
     PaymentRequest,
+    StatusLookup,
 )
 from shop_app.ports.payment_replies import PaymentReplies
+from shop_app.ports.reconciliation import StalePayments
 from shop_app.ports.unit_of_work import UnitOfWork
-from shop_app.read_models import PaymentView
+from shop_app.read_models import OrderView, PaymentView
 from shop_app.use_cases.orders import return_stock
 from shop_domain.errors import (
     AmountMismatch,
@@ -25,12 +33,15 @@ from shop_domain.errors import (
     OrderNotPayable,
     PaymentDeclined,
     PaymentProviderUnavailable,
+    ShopError,
     TransferConfirmedOnArrival,
 )
 from shop_domain.ids import CustomerId, OrderId, PaymentId
 from shop_domain.money import Money
 from shop_domain.order import Order, PaymentMethod
 from shop_domain.payment import ChangeSource, Payment, PaymentStatus
+
+log = logging.getLogger(__name__)
 
 
 def settle(
@@ -57,17 +68,37 @@ def settle(
     payment.move_to(status, at=now, source=source)
     if not payment.is_open:
         payment.next_action = None  # nothing left for the customer to do
+    order_event: EventType | None = None
     if status == PaymentStatus.SUCCEEDED and order.is_payable:
         order.mark_paid(payment.id, at=now)
+        order_event = EventType.ORDER_PAID
     elif status in (PaymentStatus.FAILED, PaymentStatus.CANCELED) and order_failed:
         # A late failure never undoes a payment, and only the current attempt speaks
         # for the order (the order row is locked: no newer attempt can appear now).
         if order.is_payable and _is_current(uow, payment):
             order.fail()
             return_stock(uow, order)
+            order_event = EventType.ORDER_FAILED
     uow.payments.save(payment)
     uow.orders.save(order)
+    _record_settled(uow, payment, order, order_event, at=now)
     return True
+
+
+def _record_settled(
+    uow: UnitOfWork, payment: Payment, order: Order, order_event: EventType | None, *, at: datetime
+) -> None:
+    """The events of a settled payment, in the order a receiver should apply them:
+    the order's news first (order.paid, order.failed), then the payment's."""
+    if order_event is not None:
+        uow.events.record(order_event, order_id=order.id, subject=OrderView.of(order), at=at)
+    payment_event = {
+        PaymentStatus.SUCCEEDED: EventType.PAYMENT_SUCCEEDED,
+        PaymentStatus.FAILED: EventType.PAYMENT_FAILED,
+        PaymentStatus.CANCELED: EventType.PAYMENT_FAILED,
+    }.get(payment.status)  # refunded: refund.* events come with the refunds issue
+    if payment_event is not None:
+        uow.events.record(payment_event, order_id=order.id, subject=PaymentView.of(payment), at=at)
 
 
 def _is_current(uow: UnitOfWork, payment: Payment) -> bool:
@@ -329,37 +360,93 @@ class ApplyNotification:
     ) -> dict[str, Any] | None:
         gateway = self._gateways.by_provider(provider)
         note = gateway.parse_notification(body, headers)
-        with self._uow as uow:
-            found = (
-                uow.payments.get(note.payment_id) if note.payment_id is not None else None
-            ) or uow.payments.find_by_external_ref(provider, note.external_ref)
-            if found is None or found.provider != provider:
-                return note.reply  # not ours: acknowledge so the provider stops retrying
-            # Lock order before payment, as every other use case does.
-            order = uow.orders.get(found.order_id, for_update=True)
-            payment = uow.payments.get(found.id, for_update=True)
-            assert order is not None and payment is not None
-            if note.amount is not None and note.amount != payment.amount:
-                raise AmountMismatch(
-                    details={"expected": str(payment.amount), "reported": str(note.amount)}
-                )
-            if note.external_ref and not payment.external_ref:
-                payment.external_ref = note.external_ref
-            settle(
-                uow,
-                payment,
-                order,
-                note.status,
-                clock=self._clock,
-                source=ChangeSource.PROVIDER,
-                order_failed=note.order_failed,
-            )
-            give_back_stray_money(
-                uow, payment, order, gateways=self._gateways, clock=self._clock,
-                source=ChangeSource.PROVIDER,
-            )  # fmt: skip
-            uow.commit()
+        apply_notification(self._uow, provider, note, clock=self._clock, gateways=self._gateways)
         return note.reply
+
+
+def apply_notification(
+    unit_of_work: UnitOfWork,
+    provider: str,
+    note: Notification,
+    *,
+    clock: Clock,
+    gateways: PaymentGateways,
+) -> bool:
+    """A provider's word on a payment (a notification, or the answer to a status
+    query), applied forward only; an amount other than the payment's is refused.
+    False when the payment is not ours or nothing changed."""
+    with unit_of_work as uow:
+        found = (
+            uow.payments.get(note.payment_id) if note.payment_id is not None else None
+        ) or uow.payments.find_by_external_ref(provider, note.external_ref)
+        if found is None or found.provider != provider:
+            return False  # not ours: acknowledge so the provider stops retrying
+        # Lock order before payment, as every other use case does.
+        order = uow.orders.get(found.order_id, for_update=True)
+        payment = uow.payments.get(found.id, for_update=True)
+        assert order is not None and payment is not None
+        if note.amount is not None and note.amount != payment.amount:
+            raise AmountMismatch(
+                details={"expected": str(payment.amount), "reported": str(note.amount)}
+            )
+        if note.external_ref and not payment.external_ref:
+            payment.external_ref = note.external_ref
+        changed = settle(
+            uow,
+            payment,
+            order,
+            note.status,
+            clock=clock,
+            source=ChangeSource.PROVIDER,
+            order_failed=note.order_failed,
+        )
+        give_back_stray_money(
+            uow, payment, order, gateways=gateways, clock=clock, source=ChangeSource.PROVIDER
+        )
+        uow.commit()
+    return changed
+
+
+class ReconcilePayments:
+    """Ask the provider about payments still open ``older_than`` after they started
+    (their notification may have been lost) and apply the answer exactly like a
+    notification. Payments older than ``max_age`` are no longer asked about."""
+
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, gateways: PaymentGateways, stale: StalePayments
+    ):
+        self._uow, self._clock, self._gateways, self._stale = uow, clock, gateways, stale
+
+    def __call__(
+        self,
+        *,
+        older_than: timedelta,
+        max_age: timedelta = timedelta(days=7),
+        limit: int = 100,
+    ) -> int:
+        """Returns how many payments changed."""
+        now = self._clock.now()
+        changed = 0
+        for payment_id in self._stale.open_between(now - max_age, now - older_than, limit):
+            with self._uow.read_only() as uow:
+                payment = uow.payments.get(payment_id)
+            if payment is None or not payment.is_open:
+                continue
+            try:
+                gateway = self._gateways.by_provider(payment.provider)
+                if not isinstance(gateway, StatusLookup):
+                    continue  # nobody to ask (a bank transfer arrives on its own)
+                note = gateway.look_up(payment)
+                if note is None or note.status == payment.status:
+                    continue
+                note = attrs.evolve(note, payment_id=payment.id)
+                if apply_notification(
+                    self._uow, payment.provider, note, clock=self._clock, gateways=self._gateways
+                ):
+                    changed += 1
+            except ShopError as error:  # provider down, amount refused: next time / staff
+                log.warning("reconciliation of payment %s: %s", payment.id, error.code)
+        return changed
 
 
 class MarkTransferPaid:

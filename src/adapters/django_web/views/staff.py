@@ -14,6 +14,7 @@ from adapters.django_web.fields import Amount, WholeNumber
 from adapters.django_web.presenters import OK_UPDATED, order_json, staff_product_json
 from adapters.django_web.quick_check import validated
 from adapters.django_web.views.base import StaffView
+from shop_app.ports.events import EventView
 from shop_app.ports.repositories import ProductFilter
 from shop_domain.ids import OrderId, ProductId
 from shop_domain.money import MAX_AMOUNT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -145,6 +146,42 @@ class StaffOrdersView(StaffView):
         status = OrderStatus(params["status"]) if params.get("status") else None
         found = self.use.list_orders()(page=asked, customer_id=None, status=status)
         return Response(paging.envelope(request, found, asked, order_json))
+
+
+class EventQuery(paging.PageQuery):
+    type = serializers.CharField(max_length=32, required=False)
+    order = serializers.UUIDField(required=False)
+
+
+def event_json(e: EventView) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "type": e.type,
+        "created_at": e.created_at.isoformat(),
+        "sequence": e.sequence,
+        "data": e.data,
+    }
+
+
+class StaffEventsView(StaffView):
+    @schema.operation(
+        "staff_events",
+        (200, schema.EventPage),
+        {400: "1000 bad query"},
+        access="staff",
+        parameters=[EventQuery],
+        description="The event log, oldest first, by event type and/or order.",
+    )
+    def get(self, request: Request) -> Response:
+        params = paging.query(request, EventQuery)
+        asked = paging.page_request(params)
+        order = params.get("order")
+        found = self.use.list_events()(
+            page=asked,
+            type=params.get("type") or None,
+            order_id=OrderId(order) if order is not None else None,
+        )
+        return Response(paging.envelope(request, found, asked, event_json))
 
 
 class StaffOrderView(StaffView):

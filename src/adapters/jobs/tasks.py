@@ -1,0 +1,130 @@
+"""The jobs (django-tasks): fanning events out, e-mail retries, the scheduled sweeps.
+
+A job may run more than once (a worker killed after the work, before marking it
+done): each one is safe to repeat.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from adapters.jobs import emails
+from adapters.persistence.events import event_id
+from adapters.persistence.models import Event
+
+log = logging.getLogger(__name__)
+
+EMAIL_RETRIES = (60, 300, 1800, 7200)  # seconds before each new try of a failed e-mail
+
+
+def event_json(row: Event) -> dict[str, Any]:
+    """An event as the contract shows it."""
+    return {
+        "id": event_id(row.id),
+        "type": row.type,
+        "created_at": row.created_at.isoformat(),
+        "sequence": row.sequence,
+        "data": row.data,
+    }
+
+
+def _fan_out() -> Any:
+    """Engineer B's webhook fan-out, when it is installed (imported lazily)."""
+    try:
+        return importlib.import_module("adapters.webhooks.fan_out")
+    except ModuleNotFoundError:
+        return None
+
+
+def email_sender() -> Any:
+    from adapters.django_web.containers import application
+
+    return application().email_sender()
+
+
+@task()
+def dispatch_events(event_ids: list[str]) -> None:
+    """The events one transaction recorded, in their order: each one's e-mail, and its
+    webhook deliveries (created in one transaction per event, so all or none)."""
+    rows = sorted(Event.objects.filter(id__in=event_ids), key=lambda e: (e.order_id, e.sequence))
+    fan_out = _fan_out()
+    for row in rows:
+        event = event_json(row)
+        if fan_out is not None:
+            with transaction.atomic():
+                fan_out.deliveries_for(event)
+        _email(event, attempt=0)
+
+
+def _email(event: dict[str, Any], attempt: int) -> None:
+    try:
+        emails.send_for_event(event, email_sender())
+    except Exception as error:  # the SMTP server may be down: try again later
+        if attempt >= len(EMAIL_RETRIES):
+            log.error("e-mail for %s given up after %d tries: %s", event["id"], attempt + 1, error)
+            return
+        log.warning("e-mail for %s failed (%s); trying again later", event["id"], error)
+        send_email.using(
+            run_after=timezone.now() + timedelta(seconds=EMAIL_RETRIES[attempt])
+        ).enqueue(event_id=event["id"], attempt=attempt + 1)
+
+
+@task()
+def send_email(event_id: str, attempt: int) -> None:
+    row = Event.objects.filter(id=event_id.removeprefix("evt_")).first()
+    if row is not None:
+        _email(event_json(row), attempt)
+
+
+# --- the scheduled sweeps (adapters/jobs/scheduler.py claims their periods) ---------
+
+
+def expire_reservations() -> int:
+    from adapters.django_web.containers import use_cases
+
+    return int(use_cases().expire_reservations()(batch=500))
+
+
+def reconcile_payments() -> int:
+    from adapters.django_web.containers import use_cases
+
+    minutes = float(settings.SHOP.get("reconcile_after_minutes", 15))
+    return int(use_cases().reconcile_payments()(older_than=timedelta(minutes=minutes)))
+
+
+def purge_idempotency() -> int:
+    from adapters.django_web.containers import application
+
+    return int(application().persistence.idempotency().purge(timezone.now()))
+
+
+def webhook_retries() -> int:
+    """A hook for webhook retries: engineer B's deliveries are retried by their own jobs
+    (django-tasks ``run_after``); a module ``adapters.webhooks.retries`` with
+    ``retry_due() -> int`` is run here if it exists."""
+    try:
+        retries = importlib.import_module("adapters.webhooks.retries")
+    except ModuleNotFoundError:
+        return 0
+    return int(retries.retry_due())
+
+
+SWEEPS = {
+    "expire_reservations": expire_reservations,
+    "reconcile_payments": reconcile_payments,
+    "purge_idempotency": purge_idempotency,
+    "webhook_retries": webhook_retries,
+}
+
+
+@task()
+def run_scheduled(name: str) -> int:
+    return SWEEPS[name]()
