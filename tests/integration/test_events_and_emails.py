@@ -239,14 +239,32 @@ def test_a_period_is_claimed_once(db: Any) -> None:
     scheduler.ensure_rows(now)
     assert sorted(scheduler.tick("a", now)) == sorted(scheduler.SCHEDULE)
     assert scheduler.tick("b", now) == []  # the same period: already claimed
-    assert scheduler.tick("b", now + timedelta(seconds=61)) == [
+    assert sorted(scheduler.tick("b", now + timedelta(seconds=61))) == [
         "expire_reservations",
         "reconcile_payments",
-        "webhook_retries",
+        "requeue_stalled",
     ]  # the next minute; the hourly purge is not due again
     runs = DBTaskResult.objects.filter(task_path="adapters.jobs.tasks.run_scheduled")
     assert runs.count() == 7
     assert run_jobs() == 7
+
+
+def test_a_job_a_dead_worker_left_running_is_run_again(
+    customer: Api, make_product: Any, smtp: Inbox
+) -> None:
+    from adapters.jobs.tasks import STALLED_AFTER, requeue_stalled
+
+    customer.post("/api/bucket", {"product": make_product(), "quantity": 1})
+    assert customer.post("/api/orders", {"payment": "card"}).status_code == 201
+    (job,) = DBTaskResult.objects.ready()  # the order's fan-out
+    job.claim("killed-worker")  # claimed and committed, then the worker died
+    assert run_jobs() == 0  # the engine itself never runs it again
+    now = timezone.now()
+    assert requeue_stalled(now) == 0  # it might still be running: left alone
+    assert requeue_stalled(now + STALLED_AFTER + timedelta(seconds=1)) == 1
+    assert run_jobs() >= 1
+    assert len(smtp.messages) == 1  # the confirmation went after all
+    assert SentEmail.objects.count() == 1
 
 
 @pytest.mark.postgres

@@ -26,7 +26,7 @@ SCHEDULE: dict[str, int] = {
     "expire_reservations": 60,
     "reconcile_payments": 60,
     "purge_idempotency": 3600,
-    "webhook_retries": 60,
+    "requeue_stalled": 60,  # jobs a dead worker left RUNNING (see tasks.requeue_stalled)
 }
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 

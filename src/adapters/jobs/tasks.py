@@ -106,22 +106,28 @@ def purge_idempotency() -> int:
     return int(application().persistence.idempotency().purge(timezone.now()))
 
 
-def webhook_retries() -> int:
-    """A hook for webhook retries: engineer B's deliveries are retried by their own jobs
-    (django-tasks ``run_after``); a module ``adapters.webhooks.retries`` with
-    ``retry_due() -> int`` is run here if it exists."""
-    try:
-        retries = importlib.import_module("adapters.webhooks.retries")
-    except ModuleNotFoundError:
-        return 0
-    return int(retries.retry_due())
+#: A job still RUNNING this long after it started was left by a worker that died.
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def requeue_stalled(now: Any = None) -> int:
+    """Jobs a dead worker left RUNNING go back to the queue: django-tasks-db marks a job
+    RUNNING and commits before running it, and never runs such a row again, so without
+    this a worker killed mid-job would lose the job (an event's fan-out, an e-mail).
+    Every job here is safe to repeat (see the module's docstring)."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    stalled = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=cutoff)
+    return int(stalled.update(status=TaskResultStatus.READY, started_at=None))
 
 
 SWEEPS = {
     "expire_reservations": expire_reservations,
     "reconcile_payments": reconcile_payments,
     "purge_idempotency": purge_idempotency,
-    "webhook_retries": webhook_retries,
+    "requeue_stalled": requeue_stalled,
 }
 
 
