@@ -70,6 +70,10 @@ class ShopConfig:
     login_limit_per_address: int
     login_window_seconds: int
     payments: dict[str, Any]
+    guest_reservation_minutes: float = 15
+    guest_max_units: int = 10
+    guest_buckets_per_hour: int = 20
+    bucket_merge: str = "sum"
 
 
 def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
@@ -126,4 +130,8 @@ def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
                 "continue_url": f"{public_url}/",
             },
         },
+        guest_reservation_minutes=float(env.get("SHOP_GUEST_RESERVATION_MINUTES", "15")),
+        guest_max_units=int(env.get("SHOP_GUEST_MAX_UNITS", "10")),
+        guest_buckets_per_hour=int(env.get("SHOP_GUEST_BUCKETS_PER_HOUR", "20")),
+        bucket_merge=env.get("SHOP_BUCKET_MERGE", "sum").strip().lower(),
     )

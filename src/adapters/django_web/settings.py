@@ -131,6 +131,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = str(_c.var_dir / "static")
 
 # Security defaults (see docs/reliability.md).
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # Django's default; a guest bucket lives as long
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -189,5 +190,10 @@ SHOP = {
     "login_window_seconds": _c.login_window_seconds,
     "trusted_proxies": _c.trusted_proxies,
     "payments": _c.payments,
+    "guest_reservation_minutes": _c.guest_reservation_minutes,
+    "guest_max_units": _c.guest_max_units,
+    "guest_buckets_per_hour": _c.guest_buckets_per_hour,
+    "bucket_merge": _c.bucket_merge,
+    "guest_bucket_seconds": SESSION_COOKIE_AGE,
 }
 CSRF_FAILURE_VIEW = "adapters.django_web.errors.csrf_failure"

@@ -11,6 +11,7 @@ from django.db import transaction
 from adapters.persistence.repositories import (
     DjangoBucketRepository,
     DjangoCustomerRepository,
+    DjangoGuestBucketRepository,
     DjangoOrderRepository,
     DjangoPaymentRepository,
     DjangoProductRepository,
@@ -27,6 +28,7 @@ class DjangoUnitOfWork:
         self.buckets = DjangoBucketRepository(currency, self._batch)
         self.orders = DjangoOrderRepository(self._batch)
         self.payments = DjangoPaymentRepository(self._batch)
+        self.guest_buckets = DjangoGuestBucketRepository(self._batch)
         self._atomic: transaction.Atomic | None = None
         self._committed = False
         self._read_only = False

@@ -6,6 +6,7 @@ from typing import Protocol
 from shop_app.ports.repositories import (
     BucketRepository,
     CustomerRepository,
+    GuestBucketRepository,
     OrderRepository,
     PaymentRepository,
     ProductRepository,
@@ -24,6 +25,7 @@ class UnitOfWork(Protocol):
     buckets: BucketRepository
     orders: OrderRepository
     payments: PaymentRepository
+    guest_buckets: GuestBucketRepository
 
     def __enter__(self) -> UnitOfWork: ...
 
