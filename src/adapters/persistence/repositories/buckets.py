@@ -119,7 +119,10 @@ class DjangoBucketRepository:
         ]
         if len(rows) == 1:
             row = rows[0]
-            m.BucketLine.objects.filter(pk=row.pk).update(**{f: getattr(row, f) for f in fields})
+            # By attname: reading ``row.customer`` would fetch the customer.
+            meta = m.BucketLine._meta
+            values = {f: getattr(row, meta.get_field(f).attname) for f in fields}
+            m.BucketLine.objects.filter(pk=row.pk).update(**values)
         elif rows:
             m.BucketLine.objects.bulk_update(rows, fields)
 
