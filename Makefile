@@ -45,6 +45,8 @@ WORKERS ?= 2
 THREADS ?= 4
 CONCURRENCY ?= 1 4 8 16 32
 ROUNDS ?= 3
+# Where both keep their sessions: Redis (the default), or 'db' for PostgreSQL.
+CACHE_URL ?= redis://127.0.0.1:6379/9
 BENCH_STAMP := $(VENV)/.bench-stamp
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml
@@ -54,4 +56,4 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --customers $(CUSTOMERS) --duration $(DURATION) \
 		--warmup $(WARMUP) --workers $(WORKERS) --threads $(THREADS) \
-		--concurrency "$(CONCURRENCY)" --rounds $(ROUNDS)
+		--concurrency "$(CONCURRENCY)" --rounds $(ROUNDS) --cache-url $(CACHE_URL)
