@@ -10,7 +10,15 @@ from dependency_injector import containers, providers
 
 from shop_app.ports.payment_gateway import PaymentGateways
 from shop_app.settings import ShopSettings
-from shop_app.use_cases import accounts, bank_statement, bucket, catalog, orders, payments
+from shop_app.use_cases import (
+    accounts,
+    bank_statement,
+    bucket,
+    catalog,
+    guest_bucket,
+    orders,
+    payments,
+)
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -97,4 +105,9 @@ class UseCases(containers.DeclarativeContainer):
         ids=ids,
         gateways=gateways,
         titles=statement_titles,
+    )
+
+    # guest buckets
+    merge_guest_bucket = providers.Factory(
+        guest_bucket.MergeGuestBucket, uow=uow, clock=clock, settings=settings
     )

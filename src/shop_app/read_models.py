@@ -81,7 +81,7 @@ class ProductView:
 @attrs.frozen(kw_only=True)
 class BucketLineView:
     id: BucketLineId
-    customer_id: CustomerId
+    customer_id: CustomerId | None  # None on a guest's line
     product_id: ProductId
     product_name: str
     quantity: int

@@ -7,41 +7,74 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from shop_domain.ids import BucketLineId, CustomerId, ProductId
+from shop_domain.ids import BucketLineId, CustomerId, GuestBucketId, ProductId
 from shop_domain.money import Money
+
+
+@attrs.frozen(kw_only=True)
+class BucketOwner:
+    """Whose bucket: a customer's (``customer_id``) or a guest's (``guest_id``, the
+    guest bucket of a session). Exactly one of the two."""
+
+    customer_id: CustomerId | None = None
+    guest_id: GuestBucketId | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.customer_id is None) == (self.guest_id is None):
+            raise ValueError("a bucket belongs to a customer or to a guest")
+
+    @classmethod
+    def of(cls, owner: BucketOwner | CustomerId) -> BucketOwner:
+        """A customer's id stands for that customer's bucket."""
+        return owner if isinstance(owner, BucketOwner) else cls(customer_id=owner)
+
+    @property
+    def is_guest(self) -> bool:
+        return self.guest_id is not None
 
 
 @attrs.define(kw_only=True)
 class BucketLine:
     id: BucketLineId
-    customer_id: CustomerId
+    customer_id: CustomerId | None  # None on a guest's line
     product_id: ProductId
     quantity: int
     unit_price: Money
     reserved: int  # units this line holds on the product: quantity, or 0 once lapsed
     reserved_until: datetime
+    guest_id: GuestBucketId | None = None  # the guest bucket a guest's line is in
 
     @classmethod
     def holding(
         cls,
         *,
         id: BucketLineId,
-        customer_id: CustomerId,
+        customer_id: CustomerId | BucketOwner,
         product_id: ProductId,
         quantity: int,
         unit_price: Money,
         until: datetime,
     ) -> BucketLine:
         """A new line holding all its ``quantity`` units at ``unit_price`` until ``until``."""
+        owner = BucketOwner.of(customer_id)
         return cls(
             id=id,
-            customer_id=customer_id,
+            customer_id=owner.customer_id,
+            guest_id=owner.guest_id,
             product_id=product_id,
             quantity=quantity,
             unit_price=unit_price,
             reserved=quantity,
             reserved_until=until,
         )
+
+    @property
+    def owner(self) -> BucketOwner:
+        return BucketOwner(customer_id=self.customer_id, guest_id=self.guest_id)
+
+    def hand_over(self, customer_id: CustomerId) -> None:
+        """A guest's line becomes ``customer_id``'s, holding what it holds (login)."""
+        self.customer_id, self.guest_id = customer_id, None
 
     def is_lapsed(self, now: datetime) -> bool:
         return self.reserved > 0 and self.reserved_until <= now

@@ -233,3 +233,18 @@ def all_error_classes() -> list[type[ShopError]]:
             found.append(cls)
         stack.extend(cls.__subclasses__())
     return found
+
+
+# --- guest buckets --------------------------------------------------------------
+class GuestBucketLimitReached(Conflict):
+    """A guest bucket would hold more units than guests may (``details.limit``)."""
+
+    code = 1046
+    message = "guest bucket limit reached"
+
+
+class TooManyGuestBuckets(TooManyRequests):
+    """One client address started more guest buckets than an hour allows."""
+
+    code = 1047
+    message = "too many guest buckets from this address"

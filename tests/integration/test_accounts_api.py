@@ -130,7 +130,8 @@ def test_login_answers_ok_with_the_registered_uuid(anon: Api) -> None:
     response = anon.login()
 
     assert response.status_code == 200
-    assert response.json() == {"status": "OK", "user": registered["uuid"]}
+    # Part 2: the login answer also says what merging the guest bucket did (nothing).
+    assert response.json() == {"status": "OK", "user": registered["uuid"], "bucket_merge": []}
     assert anon.client.cookies["sessionid"].value
 
 

@@ -63,7 +63,9 @@ def test_a_customer_walks_the_flow_over_http(server: LiveShop) -> None:
         assert browser.get("/api/bucket").json()["count"] == 0
 
         assert browser.get("/api/logout").status_code == 200
-        assert browser.get("/api/bucket").status_code == 403
+        # Part 2: logged out, the browser has a new, empty guest bucket; orders need a login.
+        assert browser.get("/api/bucket").json()["count"] == 0
+        assert browser.get("/api/orders").status_code == 403
     finally:
         browser.close()
 

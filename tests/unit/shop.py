@@ -58,7 +58,9 @@ class Shop:
         return p.stock, p.reserved
 
 
-def build_shop(*, reservation_minutes: int = 30, currency: str = "PLN") -> Shop:
+def build_shop(
+    *, reservation_minutes: int = 30, currency: str = "PLN", **more_settings: object
+) -> Shop:
     store = InMemoryStore()
     clock = FixedClock()
     card = FakePaymentGateway("card-fake")
@@ -78,7 +80,9 @@ def build_shop(*, reservation_minutes: int = 30, currency: str = "PLN") -> Shop:
             {PaymentMethod.CARD: card, PaymentMethod.TRANSFER: transfer, PaymentMethod.PAYU: payu}
         ),
         settings=ShopSettings(
-            currency=currency, reservation_ttl=timedelta(minutes=reservation_minutes)
+            currency=currency,
+            reservation_ttl=timedelta(minutes=reservation_minutes),
+            **more_settings,  # type: ignore[arg-type]
         ),
         statement_titles=BankTransferTitles(),  # pure: the titles' format and check digits
         stale_payments=InMemoryStalePayments(store),

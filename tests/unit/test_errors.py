@@ -27,6 +27,8 @@ CONTRACT: dict[int, list[tuple[type[e.ShopError], type[e.ShopError], int]]] = {
     1043: [(e.NotEnoughStock, e.Conflict, 409)],
     1044: [(e.BucketLineNotFound, e.NotFound, 404)],
     1045: [(e.ProductNotFound, e.NotFound, 404)],
+    1046: [(e.GuestBucketLimitReached, e.Conflict, 409)],  # contract Part 2
+    1047: [(e.TooManyGuestBuckets, e.TooManyRequests, 429)],  # contract Part 2
     1083: [(e.BucketEmpty, e.Conflict, 409)],
     2001: [(e.UsernameOrEmailTaken, e.Conflict, 409)],
     # 404, the same for an unknown user and a wrong password

@@ -3,6 +3,7 @@ most once; money sums are exact; status machines never leave returned or pay twi
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from decimal import Decimal
 
@@ -11,9 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from shop_app.settings import ShopSettings
+from shop_app.use_cases.guest_bucket import MergeGuestBucket
 from shop_domain.errors import (
     BucketEmpty,
     BucketLineNotFound,
+    GuestBucketLimitReached,
     NotEnoughStock,
     OrderNotCancelable,
     OrderNotPayable,
@@ -22,7 +26,8 @@ from shop_domain.errors import (
     ProductNotAvailable,
     ValidationFailed,
 )
-from shop_domain.ids import OrderId, PaymentId
+from shop_domain.guest_bucket import MergeStrategy
+from shop_domain.ids import GuestBucketId, OrderId, PaymentId
 from shop_domain.money import MAX_AMOUNT, Money
 from shop_domain.order import Order, OrderLine, OrderStatus, PaymentMethod
 from shop_domain.payment import ChangeSource, Payment, PaymentStatus
@@ -44,6 +49,7 @@ class ShopMachine(RuleBasedStateMachine):
         self.received = dict(zip(self.products, stocks, strict=True))
         self.customers = [self.shop.customer().id for _ in range(customers)]
         self.orders: list[tuple[object, OrderId]] = []
+        self.guests = [GuestBucketId(uuid.uuid4()) for _ in range(2)]
 
     # --- helpers ----------------------------------------------------------
     def _customer(self, i: int):  # type: ignore[no-untyped-def]
@@ -96,6 +102,30 @@ class ShopMachine(RuleBasedStateMachine):
                 self.shop.use.remove_from_bucket()(
                     customer_id=self._customer(c), line_id=lines[0].id
                 )
+
+    @rule(g=st.integers(0, 9), p=st.integers(0, 9), qty=st.integers(1, 6))
+    def guest_add(self, g: int, p: int, qty: int) -> None:
+        product = self.products[p % len(self.products)]
+        try:
+            self.shop.use.add_to_bucket()(
+                guest_id=self.guests[g % len(self.guests)], product_id=product, quantity=qty
+            )
+        except (ProductAlreadyInBucket, ProductNotAvailable, NotEnoughStock):
+            pass
+        except GuestBucketLimitReached:
+            pass
+
+    @rule(g=st.integers(0, 9), c=st.integers(0, 9), strategy=st.sampled_from(MergeStrategy))
+    def guest_logs_in(self, g: int, c: int, strategy: MergeStrategy) -> None:
+        i = g % len(self.guests)
+        merge = MergeGuestBucket(
+            self.shop.uow(), self.shop.clock, ShopSettings(bucket_merge=strategy)
+        )
+        merge(guest_id=self.guests[i], customer_id=self._customer(c))
+        assert not [
+            ln for ln in self.shop.store.tables.lines.values() if ln.guest_id == self.guests[i]
+        ]
+        self.guests[i] = GuestBucketId(uuid.uuid4())  # the browser's next session
 
     @rule(minutes=st.integers(0, 40))
     def time_passes(self, minutes: int) -> None:
@@ -196,6 +226,16 @@ class ShopMachine(RuleBasedStateMachine):
             assert p.available >= 0 and p.reserved >= 0 and p.stock >= 0
             assert p.available + p.reserved + sold[pid] == self.received[pid]
             assert p.reserved == held[pid], "reserved must equal what bucket lines hold"
+
+    @invariant()
+    def no_guest_bucket_holds_more_than_the_limit(self) -> None:
+        if not hasattr(self, "shop"):
+            return
+        units: Counter[object] = Counter()
+        for line in self.shop.store.tables.lines.values():
+            if line.guest_id is not None:
+                units[line.guest_id] += line.quantity
+        assert all(n <= ShopSettings().guest_max_units for n in units.values()), units
 
     @invariant()
     def no_order_is_paid_twice(self) -> None:

@@ -18,6 +18,20 @@ class WebConfig(AppConfig):
 
         containers.build(settings.SHOP)
         checks.register(check_payment_providers, checks.Tags.compatibility)
+        checks.register(check_bucket_merge, checks.Tags.compatibility)
+
+
+def check_bucket_merge(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """SHOP_BUCKET_MERGE names one of the strategies: a typo stops `shop serve` here."""
+    from django.conf import settings
+
+    from shop_domain.guest_bucket import MergeStrategy
+
+    name = settings.SHOP.get("bucket_merge", "sum")
+    if name not in set(MergeStrategy):
+        choices = ", ".join(s.value for s in MergeStrategy)
+        return [checks.Error(f"SHOP_BUCKET_MERGE={name!r} is not one of {choices}", id="shop.E002")]
+    return []
 
 
 _PROVIDER_VARIABLES = {

@@ -78,6 +78,10 @@ class ShopConfig:
     language: str = "en"
     reconcile_after_minutes: float = 15.0
     webhooks: dict[str, Any] = attrs.field(factory=dict)
+    guest_reservation_minutes: float = 15
+    guest_max_units: int = 10
+    guest_buckets_per_hour: int = 20
+    bucket_merge: str = "sum"
 
 
 LANGUAGES = ("en", "pl")
@@ -188,6 +192,10 @@ def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
         email_from=env.get("SHOP_EMAIL_FROM") or "shop@localhost",
         language=_language(env.get("SHOP_LANGUAGE", "")),
         reconcile_after_minutes=float(env.get("SHOP_RECONCILE_AFTER_MINUTES") or "15"),
+        guest_reservation_minutes=float(env.get("SHOP_GUEST_RESERVATION_MINUTES", "15")),
+        guest_max_units=int(env.get("SHOP_GUEST_MAX_UNITS", "10")),
+        guest_buckets_per_hour=int(env.get("SHOP_GUEST_BUCKETS_PER_HOUR", "20")),
+        bucket_merge=env.get("SHOP_BUCKET_MERGE", "sum").strip().lower(),
     )
 
 

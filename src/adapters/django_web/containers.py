@@ -23,6 +23,22 @@ from shop_app.ports.card_challenge import CardChallengePage
 from shop_app.ports.idempotency import IdempotencyStore
 from shop_app.settings import ShopSettings
 from shop_app.webhook_container import WebhookUseCases
+from shop_domain.guest_bucket import MergeStrategy
+
+
+def _guest_settings(shop: dict[str, Any]) -> dict[str, Any]:
+    """The guest bucket's settings (SHOP_GUEST_*, SHOP_BUCKET_MERGE), defaults as in
+    ShopSettings; an unknown merge strategy fails here, at start-up."""
+    found: dict[str, Any] = {}
+    if shop.get("guest_reservation_minutes") is not None:
+        found["guest_reservation_ttl"] = timedelta(minutes=float(shop["guest_reservation_minutes"]))
+    if shop.get("guest_max_units") is not None:
+        found["guest_max_units"] = int(shop["guest_max_units"])
+    if shop.get("guest_bucket_seconds") is not None:
+        found["guest_bucket_ttl"] = timedelta(seconds=int(shop["guest_bucket_seconds"]))
+    if shop.get("bucket_merge") is not None:
+        found["bucket_merge"] = MergeStrategy(shop["bucket_merge"])
+    return found
 
 
 class Application(containers.DeclarativeContainer):
@@ -33,11 +49,14 @@ class Application(containers.DeclarativeContainer):
     )
     payments = providers.Container(Payments, config=config.payments)
     shop_settings = providers.Singleton(
-        lambda currency, minutes: ShopSettings(
-            currency=currency, reservation_ttl=timedelta(minutes=float(minutes))
+        lambda currency, minutes, guest: ShopSettings(
+            currency=currency,
+            reservation_ttl=timedelta(minutes=float(minutes)),
+            **_guest_settings(guest),
         ),
         config.currency,
         config.reservation_minutes,
+        config,
     )
     use_cases = providers.Container(
         UseCases,

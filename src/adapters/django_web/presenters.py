@@ -16,6 +16,7 @@ from shop_app.read_models import (
     PaymentView,
     ProductView,
 )
+from shop_domain.guest_bucket import MergedLine
 from shop_domain.money import Money
 
 
@@ -81,11 +82,22 @@ def bucket_row_json(line: BucketLineView) -> dict[str, Any]:
     }
 
 
+def bucket_merge_json(merged: MergedLine) -> dict[str, Any]:
+    """What the merge at login did with one product of the guest bucket."""
+    return {
+        "product": str(merged.product_id),
+        "guest_quantity": merged.guest_quantity,
+        "customer_quantity": merged.customer_quantity,
+        "quantity": merged.quantity,
+        "outcome": merged.outcome.value,
+    }
+
+
 def bucket_line_json(line: BucketLineView) -> dict[str, Any]:
     """A line as adding or changing it answers."""
     return {
         "bucket_uuid": str(line.id),
-        "customer": str(line.customer_id),
+        "customer": str(line.customer_id) if line.customer_id is not None else None,
         "product": str(line.product_id),
         "quantity": line.quantity,
         "value": money(line.unit_price),

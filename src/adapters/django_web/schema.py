@@ -154,9 +154,25 @@ class StatusMessage(serializers.Serializer):
     message = serializers.CharField()
 
 
+class BucketMerge(serializers.Serializer):
+    product = serializers.UUIDField()
+    guest_quantity = serializers.IntegerField(min_value=1)
+    customer_quantity = serializers.IntegerField(
+        min_value=0, help_text="0 when the customer had no line for the product"
+    )
+    quantity = serializers.IntegerField(
+        min_value=0, help_text="The customer's line afterwards (0: no line)"
+    )
+    outcome = serializers.ChoiceField(choices=["added", "merged", "clamped", "dropped", "kept"])
+
+
 class LoggedIn(serializers.Serializer):
     status = OkField()
     user = serializers.UUIDField(help_text="The account's uuid")
+    bucket_merge = BucketMerge(
+        many=True,
+        help_text="What merging the session's guest bucket did, per product; [] when it was empty",
+    )
 
 
 class Registered(serializers.Serializer):
@@ -209,7 +225,7 @@ class BucketRow(serializers.Serializer):
 
 class BucketLine(serializers.Serializer):
     bucket_uuid = serializers.UUIDField()
-    customer = serializers.UUIDField()
+    customer = serializers.UUIDField(allow_null=True, help_text="null on a guest's line")
     product = serializers.UUIDField()
     quantity = serializers.IntegerField(min_value=1)
     value = MoneyField(help_text="Unit price")

@@ -141,6 +141,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = str(_c.var_dir / "static")
 
 # Security defaults (see docs/reliability.md).
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # Django's default; a guest bucket lives as long
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -203,6 +204,11 @@ SHOP = {
     "email_from": _c.email_from,
     "reconcile_after_minutes": _c.reconcile_after_minutes,
     "webhooks": _c.webhooks,
+    "guest_reservation_minutes": _c.guest_reservation_minutes,
+    "guest_max_units": _c.guest_max_units,
+    "guest_buckets_per_hour": _c.guest_buckets_per_hour,
+    "bucket_merge": _c.bucket_merge,
+    "guest_bucket_seconds": SESSION_COOKIE_AGE,
 }
 
 # The job engine: a job is a row in the shop's database, written in the transaction that

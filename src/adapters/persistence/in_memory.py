@@ -25,10 +25,17 @@ from adapters.persistence.in_memory_events import InMemoryEventRecorder, Recorde
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
-from shop_domain.bucket import BucketLine
+from shop_domain.bucket import BucketLine, BucketOwner
 from shop_domain.customer import Customer, fold_username
 from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
-from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
+from shop_domain.ids import (
+    BucketLineId,
+    CustomerId,
+    GuestBucketId,
+    OrderId,
+    PaymentId,
+    ProductId,
+)
 from shop_domain.money import Money
 from shop_domain.order import Order, OrderStatus
 from shop_domain.payment import Payment
@@ -43,6 +50,7 @@ class _Tables:
     orders: dict[OrderId, Order] = attrs.Factory(dict)
     payments: dict[PaymentId, Payment] = attrs.Factory(dict)
     order_seq: dict[OrderId, int] = attrs.Factory(dict)  # insertion order, for "newest first"
+    guest_buckets: dict[GuestBucketId, datetime] = attrs.Factory(dict)  # when each lapses
 
 
 class _Access:
@@ -166,36 +174,35 @@ class InMemoryBucketRepository:
 
     def add(self, line: BucketLine) -> None:
         self._access.write()
-        if self.find(line.customer_id, line.product_id) is not None:
+        if self.find(line.owner, line.product_id) is not None:
             raise ProductAlreadyInBucket()
         self._t.lines[line.id] = line
 
     def get(
-        self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
+        self, line_id: BucketLineId, owner: BucketOwner | CustomerId, *, for_update: bool = False
     ) -> BucketLine | None:
         self._access.lock(for_update)
         line = self._t.lines.get(line_id)
-        return line if line is not None and line.customer_id == customer_id else None
+        return line if line is not None and line.owner == BucketOwner.of(owner) else None
 
-    def find(self, customer_id: CustomerId, product_id: ProductId) -> BucketLine | None:
+    def find(self, owner: BucketOwner | CustomerId, product_id: ProductId) -> BucketLine | None:
         return next(
-            (
-                ln
-                for ln in self._t.lines.values()
-                if ln.customer_id == customer_id and ln.product_id == product_id
-            ),
+            (ln for ln in self.list_for(owner) if ln.product_id == product_id),
             None,
         )
 
-    def list_for(self, customer_id: CustomerId, *, for_update: bool = False) -> list[BucketLine]:
+    def list_for(
+        self, owner: BucketOwner | CustomerId, *, for_update: bool = False
+    ) -> list[BucketLine]:
         self._access.lock(for_update)
-        return [ln for ln in self._t.lines.values() if ln.customer_id == customer_id]
+        wanted = BucketOwner.of(owner)
+        return [ln for ln in self._t.lines.values() if ln.owner == wanted]
 
     def lock_with_products(
-        self, customer_id: CustomerId
+        self, owner: BucketOwner | CustomerId
     ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
         self._access.lock()
-        lines = self.list_for(customer_id, for_update=True)
+        lines = self.list_for(owner, for_update=True)
         wanted = {line.product_id for line in lines}
         return lines, {pid: p for pid, p in self._t.products.items() if pid in wanted}
 
@@ -220,6 +227,37 @@ class InMemoryBucketRepository:
             if ln.is_lapsed(now) and (wanted is None or ln.product_id in wanted)
         ]
         return found[:limit]
+
+    def list_for_guests(self, guest_ids: Iterable[GuestBucketId]) -> list[BucketLine]:
+        self._access.lock()
+        wanted = set(guest_ids)
+        return [ln for ln in self._t.lines.values() if ln.guest_id in wanted]
+
+
+class InMemoryGuestBucketRepository:
+    def __init__(self, t: _Tables, access: _Access = _ANY):
+        self._t, self._access = t, access
+
+    def start_or_lock(self, guest_id: GuestBucketId, *, lapses_at: datetime) -> None:
+        self._access.write()
+        self._t.guest_buckets[guest_id] = lapses_at
+
+    def lock(self, guest_id: GuestBucketId) -> bool:
+        self._access.lock()
+        return guest_id in self._t.guest_buckets
+
+    def lapsed(self, now: datetime, limit: int) -> list[GuestBucketId]:
+        self._access.lock()
+        found = sorted((at, str(g), g) for g, at in self._t.guest_buckets.items() if at <= now)
+        return [g for _, _, g in found[:limit]]
+
+    def remove(self, guest_ids: Iterable[GuestBucketId]) -> None:
+        self._access.write()
+        for guest_id in guest_ids:
+            if any(ln.guest_id == guest_id for ln in self._t.lines.values()):
+                # the database's foreign key refuses it too
+                raise ValueError("a guest bucket with lines cannot be removed")
+            self._t.guest_buckets.pop(guest_id, None)
 
 
 class InMemoryOrderRepository:
@@ -322,6 +360,7 @@ class InMemoryUnitOfWork:
         self.orders = InMemoryOrderRepository(self._work, self._store.seq, access)
         self.payments = InMemoryPaymentRepository(self._work, access)
         self.events = InMemoryEventRecorder()
+        self.guest_buckets = InMemoryGuestBucketRepository(self._work, access)
         return self
 
     def __exit__(

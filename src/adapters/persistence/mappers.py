@@ -10,6 +10,7 @@ from shop_domain.customer import Customer, fold_username
 from shop_domain.ids import (
     BucketLineId,
     CustomerId,
+    GuestBucketId,
     OrderId,
     OrderLineId,
     PaymentId,
@@ -78,12 +79,13 @@ def product_fields(p: Product) -> dict[str, object]:
 def line_from_row(row: m.BucketLine, currency: str) -> BucketLine:
     return BucketLine(
         id=BucketLineId(row.id),
-        customer_id=CustomerId(row.customer_id),
+        customer_id=CustomerId(row.customer_id) if row.customer_id is not None else None,
         product_id=ProductId(row.product_id),
         quantity=row.quantity,
         unit_price=Money(row.unit_price, currency),
         reserved=row.reserved,
         reserved_until=row.reserved_until,
+        guest_id=GuestBucketId(row.guest_bucket_id) if row.guest_bucket_id is not None else None,
     )
 
 
@@ -97,6 +99,7 @@ def line_fields(line: BucketLine) -> dict[str, object]:
         "reserved": line.reserved,
         "reserved_until": line.reserved_until,
         "created_at": timezone.now(),  # bookkeeping: the bucket lists lines in this order
+        "guest_bucket": line.guest_id,
     }
 
 
@@ -109,6 +112,7 @@ def line_row(line: BucketLine) -> m.BucketLine:
         unit_price=line.unit_price.amount,
         reserved=line.reserved,
         reserved_until=line.reserved_until,
+        guest_bucket_id=line.guest_id,
     )
 
 

@@ -90,11 +90,25 @@ class Product(models.Model):
         return self.name
 
 
+class GuestBucket(models.Model):
+    """A guest's bucket (its id lives in the guest's session). Its row is what one
+    guest's changes and the merge at login lock; the expiry job removes it, with its
+    lines, once it lapses."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    lapses_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "shop_guest_bucket"
+
+
 class BucketLine(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # No index of its own: the unique (customer, product) key leads with it.
+    # No index of its own: the unique (customer, product) key leads with it. NULL on a
+    # guest's line, which has a guest bucket instead.
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False, null=True
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.IntegerField()
@@ -104,12 +118,24 @@ class BucketLine(models.Model):
     reserved = models.IntegerField(default=0)
     reserved_until = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Last column: the hot paths' hand-written SQL names every column in model order.
+    guest_bucket = models.ForeignKey(
+        GuestBucket, on_delete=models.CASCADE, related_name="+", db_index=False, null=True
+    )
 
     class Meta:
         db_table = "shop_bucket_line"
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "product"], name="bucket_one_line_per_product"
+            ),
+            # Leads with the guest bucket: also its lines' index.
+            models.UniqueConstraint(
+                fields=["guest_bucket", "product"], name="guest_bucket_one_line_per_product"
+            ),
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True) ^ Q(guest_bucket__isnull=True),
+                name="bucket_line_one_owner",
             ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="bucket_quantity_gte_1"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="bucket_reserved_gte_0"),

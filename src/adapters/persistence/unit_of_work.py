@@ -12,6 +12,7 @@ from adapters.persistence.events import DjangoEventRecorder, Render
 from adapters.persistence.repositories import (
     DjangoBucketRepository,
     DjangoCustomerRepository,
+    DjangoGuestBucketRepository,
     DjangoOrderRepository,
     DjangoPaymentRepository,
     DjangoProductRepository,
@@ -29,6 +30,7 @@ class DjangoUnitOfWork:
         self.orders = DjangoOrderRepository(self._batch)
         self.payments = DjangoPaymentRepository(self._batch)
         self.events = DjangoEventRecorder(self._batch, render)
+        self.guest_buckets = DjangoGuestBucketRepository(self._batch)
         self._atomic: transaction.Atomic | None = None
         self._committed = False
         self._read_only = False

@@ -13,12 +13,22 @@ from typing import Protocol
 import attrs
 
 from shop_app.ports.paging import Page, PageRequest
-from shop_domain.bucket import BucketLine
+from shop_domain.bucket import BucketLine, BucketOwner
 from shop_domain.customer import Customer
-from shop_domain.ids import BucketLineId, CustomerId, OrderId, PaymentId, ProductId
+from shop_domain.ids import (
+    BucketLineId,
+    CustomerId,
+    GuestBucketId,
+    OrderId,
+    PaymentId,
+    ProductId,
+)
 from shop_domain.order import Order, OrderStatus
 from shop_domain.payment import Payment
 from shop_domain.product import Product
+
+# A customer's id stands for that customer's bucket.
+Owner = BucketOwner | CustomerId
 
 
 class CustomerRepository(Protocol):
@@ -72,23 +82,22 @@ class ProductRepository(Protocol):
 
 
 class BucketRepository(Protocol):
-    """Bucket lines, always scoped to their customer."""
+    """Bucket lines, always scoped to their owner: a customer (a ``CustomerId`` stands
+    for that customer's bucket) or a guest bucket (a ``BucketOwner`` with ``guest_id``)."""
 
     def add(self, line: BucketLine) -> None: ...
 
     def get(
-        self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
+        self, line_id: BucketLineId, owner: Owner, *, for_update: bool = False
     ) -> BucketLine | None: ...
 
-    def find(self, customer_id: CustomerId, product_id: ProductId) -> BucketLine | None: ...
+    def find(self, owner: Owner, product_id: ProductId) -> BucketLine | None: ...
 
-    def list_for(self, customer_id: CustomerId, *, for_update: bool = False) -> list[BucketLine]:
-        """Every line of the customer's bucket, oldest first."""
+    def list_for(self, owner: Owner, *, for_update: bool = False) -> list[BucketLine]:
+        """Every line of the owner's bucket, oldest first."""
         ...
 
-    def lock_with_products(
-        self, customer_id: CustomerId
-    ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
+    def lock_with_products(self, owner: Owner) -> tuple[list[BucketLine], dict[ProductId, Product]]:
         """Every line of the customer's bucket (oldest first) and the products they hold,
         all locked: lines first, then products in id order, as ``list_for(...,
         for_update=True)`` followed by ``ProductRepository.lock`` would."""
@@ -106,6 +115,34 @@ class BucketRepository(Protocol):
         They come locked; lines another transaction has locked are skipped, not
         waited for, so expiry never deadlocks with a customer's change.
         """
+        ...
+
+    def list_for_guests(self, guest_ids: Iterable[GuestBucketId]) -> list[BucketLine]:
+        """Every line of these guest buckets, locked (lock the guest buckets first)."""
+        ...
+
+
+class GuestBucketRepository(Protocol):
+    """Guest buckets: one row per guest bucket, the lock that serialises the changes of
+    one guest's bucket (its unit limit, the merge at login) and the bucket's lapse."""
+
+    def start_or_lock(self, guest_id: GuestBucketId, *, lapses_at: datetime) -> None:
+        """Lock the guest bucket, starting it when it does not exist yet; it now lapses
+        at ``lapses_at``."""
+        ...
+
+    def lock(self, guest_id: GuestBucketId) -> bool:
+        """Lock the guest bucket; False when there is none (never started, merged, or
+        lapsed and removed)."""
+        ...
+
+    def lapsed(self, now: datetime, limit: int) -> list[GuestBucketId]:
+        """At most ``limit`` guest buckets that lapsed at or before ``now``, locked;
+        those another transaction has locked are skipped, not waited for."""
+        ...
+
+    def remove(self, guest_ids: Iterable[GuestBucketId]) -> None:
+        """Remove these guest buckets (their lines must be removed first)."""
         ...
 
 

@@ -7,6 +7,7 @@ from shop_app.ports.events import EventRecorder
 from shop_app.ports.repositories import (
     BucketRepository,
     CustomerRepository,
+    GuestBucketRepository,
     OrderRepository,
     PaymentRepository,
     ProductRepository,
@@ -26,6 +27,7 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     payments: PaymentRepository
     events: EventRecorder  # the outbox: kept with the change, dropped with it
+    guest_buckets: GuestBucketRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -13,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
-from adapters.django_web.presenters import profile_json, registered_json
+from adapters.django_web.guest_limits import take_guest_bucket
+from adapters.django_web.presenters import bucket_merge_json, profile_json, registered_json
 from adapters.django_web.quick_check import validated
 from adapters.django_web.throttling import login_throttle
 from adapters.django_web.views.base import PublicView, ShopView, client_address
@@ -69,7 +70,8 @@ class LoginView(PublicView):
         request=Input,
         name="Login",
         access="public",
-        description="Sets the session cookie; rotates the session key and the CSRF token.",
+        description="Sets the session cookie; rotates the session key and the CSRF token; "
+        "merges the session's guest bucket into the customer's (bucket_merge).",
     )
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
@@ -82,12 +84,26 @@ class LoginView(PublicView):
             raise
         throttle.succeeded(data["username"])
         user = get_user_model().objects.get(pk=customer.id)
+        # The guest bucket goes with the session key it came with: merged once, however
+        # many tabs of this session log in at once (the use case locks it).
+        guest_id = take_guest_bucket(request._request)
+        merged = (
+            self.use.merge_guest_bucket()(guest_id=guest_id, customer_id=customer.id)
+            if guest_id is not None
+            else []
+        )
         session = request._request.session
         old_key = session.session_key
         login(request._request, user)  # new session key and new CSRF token
         if old_key and session.session_key == old_key:
             session.cycle_key()  # Django keeps the key when the same user logs in again
-        return Response({"status": "OK", "user": str(customer.id)})
+        return Response(
+            {
+                "status": "OK",
+                "user": str(customer.id),
+                "bucket_merge": [bucket_merge_json(m) for m in merged],
+            }
+        )
 
 
 class LogoutView(PublicView):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from adapters.persistence.repositories.buckets import DjangoBucketRepository
 from adapters.persistence.repositories.customers import DjangoCustomerRepository
+from adapters.persistence.repositories.guest_buckets import DjangoGuestBucketRepository
 from adapters.persistence.repositories.orders import DjangoOrderRepository
 from adapters.persistence.repositories.payments import DjangoPaymentRepository
 from adapters.persistence.repositories.products import DjangoProductRepository
@@ -13,6 +14,7 @@ from adapters.persistence.repositories.products import DjangoProductRepository
 __all__ = [
     "DjangoBucketRepository",
     "DjangoCustomerRepository",
+    "DjangoGuestBucketRepository",
     "DjangoOrderRepository",
     "DjangoPaymentRepository",
     "DjangoProductRepository",

@@ -13,10 +13,18 @@ from adapters.persistence import models as m
 from adapters.persistence.repositories import sql
 from adapters.persistence.repositories.products import DjangoProductRepository
 from adapters.persistence.write_batch import WriteBatch
-from shop_domain.bucket import BucketLine
+from shop_domain.bucket import BucketLine, BucketOwner
 from shop_domain.errors import ProductAlreadyInBucket
-from shop_domain.ids import BucketLineId, CustomerId, ProductId
+from shop_domain.ids import BucketLineId, CustomerId, GuestBucketId, ProductId
 from shop_domain.product import Product
+
+
+def _owner(owner: BucketOwner | CustomerId) -> tuple[str, object]:
+    """The column and the value that scope a bucket to its owner."""
+    found = BucketOwner.of(owner)
+    if found.guest_id is not None:
+        return "guest_bucket_id", sql.db(found.guest_id)
+    return "customer_id", sql.db(found.customer_id)
 
 
 class DjangoBucketRepository:
@@ -40,51 +48,57 @@ class DjangoBucketRepository:
             raise ProductAlreadyInBucket() from None
 
     def get(
-        self, line_id: BucketLineId, customer_id: CustomerId, *, for_update: bool = False
+        self, line_id: BucketLineId, owner: BucketOwner | CustomerId, *, for_update: bool = False
     ) -> BucketLine | None:
         self._batch.read(lock=for_update)
-        q = m.BucketLine.objects.filter(pk=line_id, customer_id=customer_id)
+        column, value = _owner(owner)
+        q = m.BucketLine.objects.filter(pk=line_id, **{column: value})
         if for_update:
             q = q.select_for_update(no_key=sql.no_key())
         row = q.first()
         return self._entity(row) if row else None
 
-    def find(self, customer_id: CustomerId, product_id: ProductId) -> BucketLine | None:
+    def find(self, owner: BucketOwner | CustomerId, product_id: ProductId) -> BucketLine | None:
         self._batch.read()
-        row = m.BucketLine.objects.filter(customer_id=customer_id, product_id=product_id).first()
+        column, value = _owner(owner)
+        row = m.BucketLine.objects.filter(product_id=product_id, **{column: value}).first()
         return self._entity(row) if row else None
 
-    def list_for(self, customer_id: CustomerId, *, for_update: bool = False) -> list[BucketLine]:
+    def list_for(
+        self, owner: BucketOwner | CustomerId, *, for_update: bool = False
+    ) -> list[BucketLine]:
         self._batch.read(lock=for_update)
+        column, value = _owner(owner)
         rows = sql.raw(
-            m.BucketLine, "customer_id = %s", [sql.db(customer_id)],
+            m.BucketLine, f"{column} = %s", [value],
             tail="ORDER BY created_at, id", lock=for_update,
         )  # fmt: skip
         return [self._entity(r) for r in rows]
 
     def lock_with_products(
-        self, customer_id: CustomerId
+        self, owner: BucketOwner | CustomerId
     ) -> tuple[list[BucketLine], dict[ProductId, Product]]:
         products = DjangoProductRepository(self._currency, self._batch)
         if connection.vendor != "postgresql":  # SQLite (one writer at a time): two reads
-            lines = self.list_for(customer_id, for_update=True)
+            lines = self.list_for(owner, for_update=True)
             return lines, products.lock({line.product_id for line in lines})
         self._batch.read(lock=True)
         # One statement, the locks in the order of the two reads it replaces: every line
         # (the products' IN needs all of them first), then the products, sorted by id
         # before they are locked (the lock sits above the sort).
         line_table, product_table = m.BucketLine._meta.db_table, m.Product._meta.db_table
+        column, value = _owner(owner)
         lock = sql.lock_clause()
         query = (
             f"WITH l AS MATERIALIZED (SELECT {sql.columns(m.BucketLine)} FROM {line_table} "
-            f"WHERE customer_id = %s ORDER BY created_at, id {lock}), "
+            f"WHERE {column} = %s ORDER BY created_at, id {lock}), "
             f"p AS MATERIALIZED (SELECT {sql.columns(m.Product)} FROM {product_table} "
             f"WHERE id IN (SELECT product_id FROM l) ORDER BY id {lock}) "
             f"SELECT {sql.columns(m.BucketLine, 'l')}, {sql.columns(m.Product, 'p')} "
             "FROM l JOIN p ON p.id = l.product_id ORDER BY l.created_at, l.id"
         )
         with connection.cursor() as cursor:
-            cursor.execute(query, [sql.db(customer_id)])
+            cursor.execute(query, [value])
             rows = cursor.fetchall()
         split = len(m.BucketLine._meta.concrete_fields)
         lines = [self._entity(r) for r in sql.read_all(m.BucketLine, (r[:split] for r in rows))]
@@ -94,10 +108,21 @@ class DjangoBucketRepository:
     def save(self, lines: Iterable[BucketLine]) -> None:
         self._batch.before_write()
         rows = [mappers.line_row(line) for line in lines]
-        fields = ["quantity", "unit_price", "reserved", "reserved_until"]
+        # The owner too: a guest's line is handed over to the customer at login.
+        fields = [
+            "quantity",
+            "unit_price",
+            "reserved",
+            "reserved_until",
+            "customer",
+            "guest_bucket",
+        ]
         if len(rows) == 1:
             row = rows[0]
-            m.BucketLine.objects.filter(pk=row.pk).update(**{f: getattr(row, f) for f in fields})
+            # By attname: reading ``row.customer`` would fetch the customer.
+            meta = m.BucketLine._meta
+            values = {f: getattr(row, meta.get_field(f).attname) for f in fields}
+            m.BucketLine.objects.filter(pk=row.pk).update(**values)
         elif rows:
             m.BucketLine.objects.bulk_update(rows, fields)
 
@@ -121,3 +146,15 @@ class DjangoBucketRepository:
             :limit
         ]
         return [self._entity(r) for r in q]
+
+    def list_for_guests(self, guest_ids: Iterable[GuestBucketId]) -> list[BucketLine]:
+        ids = [sql.db(g) for g in guest_ids]
+        if not ids:
+            return []
+        self._batch.read(lock=True)
+        marks = ", ".join(["%s"] * len(ids))
+        rows = sql.raw(
+            m.BucketLine, f"guest_bucket_id IN ({marks})", ids,
+            tail="ORDER BY guest_bucket_id, created_at, id", lock=True,
+        )  # fmt: skip
+        return [self._entity(r) for r in rows]
