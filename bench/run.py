@@ -281,6 +281,10 @@ class Bench:
         self.servers.append(srv)
         argv = [str(BIN / "shop"), "serve", "--port", str(port)]
         argv += ["--workers", str(workers), "--threads", str(threads)]
+        if log_statements:
+            # The count run counts what requests cost: the job worker's own polling and
+            # jobs (events fanned out, e-mails) would be logged under the same database.
+            argv.append("--no-worker")
         srv.start(argv, self.shop_env(port, log_statements), ROOT, "/api/csrf")
         log(f"   shop{tag}: pid {srv.proc.pid} on {srv.base} ({workers} x {threads} threads)")
         return srv
