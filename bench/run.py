@@ -281,7 +281,7 @@ class Bench:
         self.servers.append(srv)
         argv = [str(BIN / "shop"), "serve", "--port", str(port)]
         argv += ["--workers", str(workers), "--threads", str(threads)]
-        if log_statements:
+        if log_statements or self.args.no_job_worker:
             # The count run counts what requests cost: the job worker's own polling and
             # jobs (events fanned out, e-mails) would be logged under the same database.
             argv.append("--no-worker")
@@ -826,6 +826,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stock", type=int, default=1_000_000, help="units of each product")
     p.add_argument("--count-flows", type=int, default=5, help="flows in the SQL count run")
     p.add_argument("--no-count", action="store_true", help="skip the SQL count run")
+    p.add_argument(
+        "--no-job-worker",
+        action="store_true",
+        help="start the shop with --no-worker: its jobs (events fanned out, e-mails) wait in "
+        "the queue, as when workers run on other machines; the floor has no background work",
+    )
     p.add_argument("--pg-log", help="PostgreSQL log file for the count run (default: found)")
     p.add_argument("--pg-host", default="127.0.0.1")
     p.add_argument("--pg-port", type=int, default=5432)
