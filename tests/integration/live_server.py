@@ -18,6 +18,13 @@ from pathlib import Path
 import httpx
 
 
+def redis_url(db: int) -> str:
+    """A Redis database for a test: on SHOP_TEST_REDIS_URL's server (so that suites
+    running side by side can each have their own server), else the machine's one."""
+    base = os.environ.get("SHOP_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+    return f"{base}/{db}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

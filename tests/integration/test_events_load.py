@@ -29,7 +29,7 @@ from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook
 
 from tests.integration.conftest import configured_database_url
-from tests.integration.live_server import Browser, free_port, live_shop, scratch_database
+from tests.integration.live_server import Browser, free_port, live_shop, redis_url, scratch_database
 from tests.integration.webhook_receiver import Receiver, receiver
 
 pytestmark = pytest.mark.postgres
@@ -193,7 +193,7 @@ def test_two_hundred_paid_orders_make_exactly_their_events_deliveries_and_emails
         "SHOP_WEBHOOK_ALLOW_PRIVATE": "1",
         "SHOP_WEBHOOK_TIMEOUT": str(WEBHOOK_TIMEOUT),
         "SHOP_EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "SHOP_CACHE_URL": "redis://127.0.0.1:6379/0",
+        "SHOP_CACHE_URL": redis_url(0),
     }
     workers: list[subprocess.Popen[bytes]] = []
     browsers: list[Browser] = []

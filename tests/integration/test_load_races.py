@@ -18,13 +18,13 @@ import psycopg
 import pytest
 
 from tests.integration.conftest import configured_database_url
-from tests.integration.live_server import Browser, LiveShop, live_shop, scratch_database
+from tests.integration.live_server import Browser, LiveShop, live_shop, redis_url, scratch_database
 
 pytestmark = pytest.mark.postgres
 CUSTOMERS = 40
 UNITS = 5
 PASSWORD = "Race-the-shop-2026"
-REDIS_URL = "redis://127.0.0.1:6379/7"
+REDIS_URL = redis_url(7)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from adapters.persistence.auth_backend import forget_user
 from tests.integration.conftest import PASSWORD, Api, error_of
+from tests.integration.live_server import redis_url
 from tests.integration.test_login_limits import (  # noqa: F401 - run again here
     test_a_full_width_spelling_counts_against_the_ascii_account,
     test_a_look_alike_of_a_registered_name_is_409,
@@ -31,7 +32,7 @@ from tests.integration.test_login_limits import (  # noqa: F401 - run again here
     test_wrong_old_passwords_count_per_client_address,
 )
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = redis_url(11)
 NEW_PASSWORD = "An0ther-Lengthy-Secret!"
 
 

@@ -15,6 +15,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from tests.integration.conftest import Api
+from tests.integration.live_server import redis_url
 from tests.integration.test_accounts_api import (  # noqa: F401 - run again here
     test_login_as_someone_else_on_the_same_client_gets_a_fresh_session,
     test_login_rotates_the_session_key_and_the_csrf_token,
@@ -25,7 +26,7 @@ from tests.integration.test_accounts_api import (  # noqa: F401 - run again here
     test_setpassword_keeps_this_session_and_logs_out_the_others,
 )
 
-REDIS_URL = "redis://127.0.0.1:6379/8"
+REDIS_URL = redis_url(8)
 
 
 def _redis_up() -> bool:
