@@ -18,10 +18,17 @@ CONTRACT: dict[int, list[tuple[type[e.ShopError], type[e.ShopError], int]]] = {
     1001: [(e.OrderNotFound, e.NotFound, 404)],
     1003: [(e.OrderNotCancelable, e.Conflict, 409)],
     # No such route, and a profile that is not the caller's (answered as no such route).
-    1004: [(t.RouteNotFound, e.NotFound, 404), (e.ProfileNotFound, e.NotFound, 404)],
+    1004: [
+        (t.RouteNotFound, e.NotFound, 404),
+        (e.ProfileNotFound, e.NotFound, 404),
+        (e.DeliveryMethodNotFound, e.NotFound, 404),  # a staff route's unknown code
+    ],
     1005: [(e.IdempotencyKeyReused, e.Unprocessable, 422)],
     1006: [(t.MethodNotAllowed, t.MethodNotAllowed, 405)],
     1007: [(t.RequestTooLarge, t.RequestTooLarge, 413)],
+    1010: [(e.AddressNotFound, e.NotFound, 404)],  # contract Part 2
+    1011: [(e.DeliveryMethodNotAvailable, e.InvalidInput, 400)],  # contract Part 2
+    1012: [(e.OrderNotShippable, e.Conflict, 409)],  # contract Part 2
     1041: [(e.ProductAlreadyInBucket, e.Conflict, 409)],
     1042: [(e.ProductNotAvailable, e.Conflict, 409)],
     1043: [(e.NotEnoughStock, e.Conflict, 409)],
