@@ -273,8 +273,8 @@ class OrderNotShippable(Conflict):
 
 
 class DeliveryMethodNotFound(NotFound):
-    """A staff route's delivery method code that does not exist (answered as the
-    contract's 1004 for an unknown id in a path)."""
+    """Not in the contract's table: a staff route's delivery method code that does not
+    exist (1004 would say the route itself is unknown)."""
 
-    code = 1004
-    message = "not found"
+    code = 1013
+    message = "delivery method not found"

@@ -18,11 +18,7 @@ CONTRACT: dict[int, list[tuple[type[e.ShopError], type[e.ShopError], int]]] = {
     1001: [(e.OrderNotFound, e.NotFound, 404)],
     1003: [(e.OrderNotCancelable, e.Conflict, 409)],
     # No such route, and a profile that is not the caller's (answered as no such route).
-    1004: [
-        (t.RouteNotFound, e.NotFound, 404),
-        (e.ProfileNotFound, e.NotFound, 404),
-        (e.DeliveryMethodNotFound, e.NotFound, 404),  # a staff route's unknown code
-    ],
+    1004: [(t.RouteNotFound, e.NotFound, 404), (e.ProfileNotFound, e.NotFound, 404)],
     1005: [(e.IdempotencyKeyReused, e.Unprocessable, 422)],
     1006: [(t.MethodNotAllowed, t.MethodNotAllowed, 405)],
     1007: [(t.RequestTooLarge, t.RequestTooLarge, 413)],
@@ -58,6 +54,8 @@ CONTRACT: dict[int, list[tuple[type[e.ShopError], type[e.ShopError], int]]] = {
     # Extension, documented in docs/api-contract.md: a parallel request with the same
     # Idempotency-Key is still running (the contract lets race losers answer 409).
     1008: [(e.IdempotentRequestInProgress, e.Conflict, 409)],
+    # Extension: an unknown delivery method code in a staff route's path.
+    1013: [(e.DeliveryMethodNotFound, e.NotFound, 404)],
 }
 EVERY_CLASS = [cls for rows in CONTRACT.values() for cls, _, _ in rows]
 TRANSPORT = {

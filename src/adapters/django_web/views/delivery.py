@@ -234,7 +234,7 @@ class StaffDeliveryMethodView(StaffView):
     @schema.operation(
         "staff_delivery_method",
         (200, schema.StaffDeliveryMethod),
-        {404: "1004 not found"},
+        {404: "1013 delivery method not found"},
         access="staff",
     )
     def get(self, request: Request, code: str) -> Response:
@@ -248,7 +248,7 @@ class StaffDeliveryMethodView(StaffView):
     @schema.operation(
         "staff_delivery_method_update",
         (200, schema.StaffDeliveryMethod),
-        {400: "1000 validation error", 404: "1004 not found"},
+        {400: "1000 validation error", 404: "1013 delivery method not found"},
         request=DeliveryMethodChange,
         name="DeliveryMethodChange",
         access="staff",
@@ -260,7 +260,7 @@ class StaffDeliveryMethodView(StaffView):
     @schema.operation(
         "staff_delivery_method_patch",
         (200, schema.StaffDeliveryMethod),
-        {400: "1000 validation error", 404: "1004 not found"},
+        {400: "1000 validation error", 404: "1013 delivery method not found"},
         request=DeliveryMethodPatch,
         name="DeliveryMethodPatch",
         access="staff",
@@ -272,7 +272,7 @@ class StaffDeliveryMethodView(StaffView):
     @schema.operation(
         "staff_delivery_method_deactivate",
         (200, schema.StatusMessage),
-        {404: "1004 not found"},
+        {404: "1013 delivery method not found"},
         access="staff",
         description="Deactivates the method (no longer offered; orders keep their copies).",
     )
