@@ -15,6 +15,7 @@ from shop_app.use_cases import (
     bank_statement,
     bucket,
     catalog,
+    delivery,
     guest_bucket,
     orders,
     payments,
@@ -34,6 +35,8 @@ class UseCases(containers.DeclarativeContainer):
     statement_titles = providers.Dependency()  # only the bank statement import needs it
     stale_payments = providers.Dependency()  # StalePayments, for reconciliation
     event_log = providers.Dependency()  # EventLog, the staff's view of the outbox
+    # AddressRules: postal codes, phones, countries (None: only saved addresses in orders)
+    address_rules = providers.Dependency(default=providers.Object(None))
 
     # accounts
     register_customer = providers.Factory(
@@ -68,7 +71,13 @@ class UseCases(containers.DeclarativeContainer):
 
     # orders
     place_order = providers.Factory(
-        orders.PlaceOrder, uow=uow, ids=ids, clock=clock, gateways=gateways, settings=settings
+        orders.PlaceOrder,
+        uow=uow,
+        ids=ids,
+        clock=clock,
+        gateways=gateways,
+        settings=settings,
+        address_rules=address_rules,
     )
     list_orders = providers.Factory(orders.ListOrders, uow=uow)
     get_order = providers.Factory(orders.GetOrder, uow=uow)
@@ -111,3 +120,21 @@ class UseCases(containers.DeclarativeContainer):
     merge_guest_bucket = providers.Factory(
         guest_bucket.MergeGuestBucket, uow=uow, clock=clock, settings=settings
     )
+
+    # addresses and delivery
+    list_addresses = providers.Factory(delivery.ListAddresses, uow=uow)
+    get_address = providers.Factory(delivery.GetAddress, uow=uow)
+    save_address = providers.Factory(
+        delivery.SaveAddress, uow=uow, ids=ids, clock=clock, rules=address_rules
+    )
+    remove_address = providers.Factory(delivery.RemoveAddress, uow=uow)
+    list_delivery_methods = providers.Factory(delivery.ListDeliveryMethods, uow=uow)
+    get_delivery_method = providers.Factory(delivery.GetDeliveryMethod, uow=uow)
+    create_delivery_method = providers.Factory(
+        delivery.CreateDeliveryMethod, uow=uow, settings=settings
+    )
+    update_delivery_method = providers.Factory(
+        delivery.UpdateDeliveryMethod, uow=uow, settings=settings
+    )
+    deactivate_delivery_method = providers.Factory(delivery.DeactivateDeliveryMethod, uow=uow)
+    fulfil_order = providers.Factory(delivery.FulfilOrder, uow=uow, clock=clock)

@@ -10,6 +10,7 @@ import attrs
 from shop_app.ports.paging import Page
 from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer
+from shop_domain.delivery import Fulfilment, OrderDelivery
 from shop_domain.ids import (
     BucketLineId,
     CustomerId,
@@ -126,6 +127,16 @@ class OrderView:
     total: Money
     payment_method: str
     lines: tuple[OrderLineView, ...]
+    delivery: OrderDelivery | None = None  # frozen values: safe to hand out
+    fulfilment: Fulfilment | None = None
+
+    @property
+    def delivery_price(self) -> Money:
+        return self.delivery.price if self.delivery is not None else Money.zero(self.total.currency)
+
+    @property
+    def items_total(self) -> Money:
+        return self.total - self.delivery_price
 
     @classmethod
     def of(cls, o: Order) -> OrderView:
@@ -147,6 +158,8 @@ class OrderView:
                 )
                 for ln in o.lines
             ),
+            delivery=o.delivery,
+            fulfilment=o.fulfilment,
         )
 
 

@@ -248,3 +248,33 @@ class TooManyGuestBuckets(TooManyRequests):
 
     code = 1047
     message = "too many guest buckets from this address"
+
+
+# --- addresses and delivery -------------------------------------------------------
+class AddressNotFound(NotFound):
+    """An unknown address, or another customer's (also when named in an order)."""
+
+    code = 1010
+    message = "address not found"
+
+
+class DeliveryMethodNotAvailable(InvalidInput):
+    """An unknown or inactive delivery method code in an order."""
+
+    code = 1011
+    message = "delivery method not available"
+
+
+class OrderNotShippable(Conflict):
+    """Fulfil of an order that is not ``paid`` (or is shipped already)."""
+
+    code = 1012
+    message = "order cannot be shipped in its status"
+
+
+class DeliveryMethodNotFound(NotFound):
+    """Not in the contract's table: a staff route's delivery method code that does not
+    exist (1004 would say the route itself is unknown)."""
+
+    code = 1013
+    message = "delivery method not found"

@@ -138,3 +138,35 @@ def test_an_order_without_payment_is_cancelled_not_deleted(
     assert refused.status_code == 403
     assert m.Order.objects.filter(id=order).exists()
     assert m.Product.objects.get(id=product).stock == 2
+
+
+# --- delivery methods, and the order's delivery and fulfilment -----------------------------
+
+
+def test_staff_manage_delivery_methods_and_ship_orders_in_the_admin(
+    boss_browser: Client, paid_order: m.Order
+) -> None:
+    added = boss_browser.post(
+        "/admin/shop/deliverymethod/add/",
+        {"code": "courier", "name": "Courier", "kind": "courier", "price": "19.99",
+         "free_from": "", "active": "on"},
+        follow=True,
+    )  # fmt: skip
+    assert added.status_code == 200 and m.DeliveryMethod.objects.get(code="courier").active
+    bad = boss_browser.post(
+        "/admin/shop/deliverymethod/add/",
+        {"code": "Bad Code", "name": "X", "kind": "courier", "price": "-1"},
+    )
+    assert bad.status_code == 200 and not m.DeliveryMethod.objects.filter(name="X").exists()
+    page = boss_browser.get(f"/admin/shop/order/{paid_order.id}/change/")
+    assert page.status_code == 200 and b"Delivery method" in page.content
+    assert boss_browser.get("/admin/shop/order/?fulfilment=unshipped").status_code == 200
+    shipped = boss_browser.post(
+        "/admin/shop/order/",
+        {"action": "mark_shipped", "_selected_action": [str(paid_order.id)]},
+        follow=True,
+    )
+    assert shipped.status_code == 200
+    paid_order.refresh_from_db()
+    assert paid_order.shipped_at is not None
+    assert m.Event.objects.filter(order_id=paid_order.id, type="order.shipped").count() == 1

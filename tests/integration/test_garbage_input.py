@@ -146,6 +146,11 @@ CONTRACT_STATUS = {
     5011: 409,
     6001: 404,
     6002: 400,
+    # Part 2, addresses and delivery (1013: this shop's extension).
+    1010: 404,
+    1011: 400,
+    1012: 409,
+    1013: 404,
 }
 
 
@@ -161,7 +166,12 @@ def world(customer: Api, staff: Api, make_product: Any) -> dict[str, Any]:
     assert customer.post("/api/bucket", {"product": ordered, "quantity": 1}).status_code == 201
     order = customer.post("/api/orders", {"payment": "card"}).json()["order_uuid"]
     line = customer.post("/api/bucket", {"product": product, "quantity": 1}).json()["bucket_uuid"]
-    return {"customer": customer, "staff": staff, "product": product, "order": order, "line": line}
+    home = {"name": "J", "street": "Prosta 1", "postal_code": "00-950", "city": "Warszawa"}
+    address = customer.post("/api/addresses", home).json()["uuid"]
+    method = {"code": "courier", "name": "Courier", "kind": "courier", "price": "9.99"}
+    assert staff.post("/api/admin/delivery-methods", method).status_code == 201
+    return {"customer": customer, "staff": staff, "product": product, "order": order,
+            "line": line, "address": address}  # fmt: skip
 
 
 def target(world: dict[str, Any], route: str) -> tuple[Api, str]:
@@ -173,6 +183,8 @@ def target(world: dict[str, Any], route: str) -> tuple[Api, str]:
         "/api/admin/orders/": world["order"],
         "/api/admin/products/": world["product"],
         "/api/products/": world["product"],
+        "/api/addresses/": world["address"],
+        "/api/admin/delivery-methods/": "courier",
         # Unknown ids answer 404/6001 to the methods the routes have; the others, 405.
         "/api/admin/webhooks/": "00000000-0000-4000-8000-000000000000",
     }

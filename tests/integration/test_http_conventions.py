@@ -49,6 +49,12 @@ CONTRACT_ROUTES: dict[str, set[str]] = {
     "/api/admin/webhooks/{id}/test": {"POST"},
     "/api/admin/webhooks/{id}/deliveries": {"GET"},
     "/api/admin/webhooks/deliveries/{id}/retry": {"POST"},
+    "/api/delivery-methods": {"GET"},
+    "/api/addresses": {"GET", "POST"},
+    "/api/addresses/{id}": {"GET", "PUT", "DELETE"},
+    "/api/admin/delivery-methods": {"GET", "POST"},
+    "/api/admin/delivery-methods/{id}": {"GET", "PUT", "PATCH", "DELETE"},
+    "/api/admin/orders/{id}/fulfil": {"POST"},
     "/api/schema": {"GET"},
     "/api/docs": {"GET"},
     "/healthz": {"GET"},
@@ -391,6 +397,12 @@ BODY_ROUTES = [
     ("POST", "/api/admin/webhooks"),
     ("PUT", "/api/admin/webhooks/{id}"),
     ("PATCH", "/api/admin/webhooks/{id}"),
+    ("POST", "/api/addresses"),
+    ("PUT", "/api/addresses/{id}"),
+    ("POST", "/api/admin/delivery-methods"),
+    ("PUT", "/api/admin/delivery-methods/{id}"),
+    ("PATCH", "/api/admin/delivery-methods/{id}"),
+    ("POST", "/api/admin/orders/{id}/fulfil"),
 ]
 # Signed provider callbacks: their raw bytes go to the signature check, unparsed.
 RAW_BODY_ROUTES = {("POST", r) for r in NO_SESSION_ROUTES}

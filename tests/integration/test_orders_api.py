@@ -21,6 +21,10 @@ ORDER_FIELDS = {
     "payment",
     "customer",
     "lines",
+    # Part 2, addresses and delivery: null delivery and fulfilment without one.
+    "items_total",
+    "delivery",
+    "fulfilment",
 }
 LINE_FIELDS = {"order_product_uuid", "product", "product_name", "quantity", "value"}
 UPDATED = {"status": "OK", "message": "updated"}

@@ -166,3 +166,72 @@ def test_the_page_size_does_not_change_the_count(customer: Api, make_product: An
         )
     assert counts["orders 1"] == counts["orders 10"], counts
     assert counts["products 1"] == counts["products 10"], counts
+
+
+# Addresses and delivery (Part 2): their own budgets; an order with a delivery costs at
+# most one statement more than one without (the method and a saved address are read
+# together), and the Part 1 order above keeps its budget.
+DELIVERY_BUDGET = {
+    "GET /api/delivery-methods": 1,  # no session: the list alone
+    "GET /api/addresses": 3,
+    "POST /api/addresses": 3,
+    "POST /api/addresses (default)": 5,  # + the customer's row locked, other defaults cleared
+    "GET /api/addresses/<id>": 3,
+    "PUT /api/addresses/<id>": 4,
+    "DELETE /api/addresses/<id>": 4,
+    "POST /api/admin/orders/<id>/fulfil": 6,
+}
+DELIVERY_ON_POSTGRES: dict[str, int] = {"POST /api/admin/orders/<id>/fulfil": 4}
+
+
+def delivery_budget(route: str) -> int:
+    on_postgres = connection.vendor == "postgresql"
+    return (DELIVERY_ON_POSTGRES if on_postgres else {}).get(route, DELIVERY_BUDGET[route])
+
+
+def test_the_delivery_routes_stay_within_their_budget(
+    customer: Api, staff: Api, anon: Api, make_product: Any
+) -> None:
+    def pinned(route: str, call: Callable[[], Any]) -> Any:
+        response, count = statements(call)
+        assert response.status_code < 400, (route, response.content)
+        assert count <= delivery_budget(route), f"{route}: {count}, budget {delivery_budget(route)}"
+        return response
+
+    for code, kind in (("courier", "courier"), ("locker", "pickup_point")):
+        body = {"code": code, "name": code, "kind": kind, "price": "9.99"}
+        assert staff.post("/api/admin/delivery-methods", body).status_code == 201
+    pinned("GET /api/delivery-methods", lambda: anon.get("/api/delivery-methods"))
+    home = {"name": "J", "street": "Prosta 1", "postal_code": "00-950", "city": "Warszawa"}
+    made = pinned("POST /api/addresses", lambda: customer.post("/api/addresses", home))
+    pinned(
+        "POST /api/addresses (default)",
+        lambda: customer.post("/api/addresses", {**home, "is_default": True}),
+    )
+    one = f"/api/addresses/{made.json()['uuid']}"
+    pinned("GET /api/addresses", lambda: customer.get("/api/addresses"))
+    pinned("GET /api/addresses/<id>", lambda: customer.get(one))
+    pinned("PUT /api/addresses/<id>", lambda: customer.put(one, {**home, "city": "Łódź",
+                                                                 "postal_code": "90-001"}))  # fmt: skip
+    product = make_product(stock=100)
+    orders = []
+    for delivery in (
+        {"delivery_method": "courier", "address": made.json()["uuid"]},
+        {"delivery_method": "courier", "address": home},
+        {"delivery_method": "locker", "point_id": "KRA01M"},
+    ):
+        assert customer.post("/api/bucket", {"product": product, "quantity": 1}).status_code == 201
+        order, n = statements(lambda d=delivery: customer.post("/api/orders", {"payment": "card",
+                                                                               **d}))  # fmt: skip
+        assert order.status_code == 201, order.content
+        assert n <= budget("POST /api/orders") + 1, f"an order with {delivery}: {n} statements"
+        orders.append(order.json()["order_uuid"])
+    pinned("DELETE /api/addresses/<id>", lambda: customer.delete(one))
+    o = orders[0]
+    assert customer.post(f"/api/orders/{o}/payment", {}).status_code == 201
+    paid = customer.post(f"/api/orders/{o}/payment/confirm", {"card_token": "pm_card_visa"})
+    assert paid.json()["status"] == "succeeded"
+    pinned(
+        "POST /api/admin/orders/<id>/fulfil",
+        lambda: staff.post(f"/api/admin/orders/{o}/fulfil", {"carrier": "DPD"}),
+    )

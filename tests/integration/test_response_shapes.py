@@ -373,6 +373,59 @@ def _events_and_webhooks(staff: Api, me: Api, settings: Any) -> None:
     staff.delete(one)  # 404
 
 
+def _delivery(staff: Api, me: Api, anon: Api, make_product: Any, paid_order: str) -> None:
+    """Addresses, delivery methods, an order with a delivery, fulfilment."""
+    methods = "/api/admin/delivery-methods"
+    body = {"code": "locker", "name": "Parcel locker", "kind": "pickup_point", "price": "9.99"}
+    staff.get(methods)
+    staff.get(methods, page="x")  # 400
+    me.get(methods)  # 403
+    staff.post(methods, {**body, "kind": "drone"})  # 400
+    assert staff.post(methods, body).status_code == 201
+    one = f"{methods}/locker"
+    staff.get(one)
+    staff.get(f"{methods}/nope")  # 404
+    staff.put(one, {"name": "Locker", "kind": "pickup_point", "price": "8.99"})
+    staff.put(one, {"name": "Locker"})  # 400
+    staff.put(f"{methods}/nope", {"name": "X", "kind": "courier", "price": "1"})  # 404
+    staff.patch(one, {"free_from": "100.00"})
+    staff.patch(one, {"price": "x"})  # 400
+    staff.patch(f"{methods}/nope", {"price": "1"})  # 404
+    anon.get("/api/delivery-methods")
+    anon.get("/api/delivery-methods", page="x")  # 400
+    home = {"name": "Jan", "street": "Prosta 1", "postal_code": "00-950", "city": "Warszawa"}
+    me.get("/api/addresses")
+    me.get("/api/addresses", page="x")  # 400
+    me.post("/api/addresses", {**home, "postal_code": "1"})  # 400
+    made = me.post("/api/addresses", {**home, "phone": "601234567", "is_default": True})
+    assert made.status_code == 201, made.content
+    address = f"/api/addresses/{made.json()['uuid']}"
+    me.get(address)
+    me.get(f"/api/addresses/{uuid4()}")  # 404
+    me.put(address, {**home, "city": "Kraków", "postal_code": "30-001"})
+    me.put(address, {**home, "country": "XX"})  # 400
+    me.put(f"/api/addresses/{uuid4()}", home)  # 404
+    product = make_product(stock=5, price="20.00")
+    me.post("/api/bucket", {"product": product, "quantity": 1})
+    me.post("/api/orders", {"payment": "card", "delivery_method": "nope"})  # 400/1011
+    me.post("/api/orders", {"payment": "card", "delivery_method": "locker",
+                            "address": str(uuid4())})  # 404/1010  # fmt: skip
+    placed = me.post("/api/orders", {"payment": "card", "delivery_method": "locker",
+                                     "point_id": "KRA01M"})  # fmt: skip
+    assert placed.status_code == 201, placed.content
+    me.get(f"/api/orders/{placed.json()['order_uuid']}")
+    me.delete(address)
+    me.delete(address)  # 404
+    fulfil = f"/api/admin/orders/{paid_order}/fulfil"
+    staff.post(f"/api/admin/orders/{placed.json()['order_uuid']}/fulfil")  # 409, not paid
+    staff.post(fulfil, {"carrier": "x" * 101})  # 400
+    assert staff.post(fulfil, {"carrier": "InPost", "tracking_number": "1"}).status_code == 200
+    staff.post(f"/api/admin/orders/{uuid4()}/fulfil")  # 404
+    staff.get("/api/admin/orders", fulfilment="shipped")
+    staff.delete(one)
+    staff.delete(f"{methods}/nope")  # 404
+
+
 def _logout(me: Api, anon: Api) -> None:
     anon.send("POST", "/api/logout", None, csrf="forged-token-forged-token-forged1")  # 403
     me.post("/api/logout")
@@ -396,6 +449,7 @@ def test_every_answer_of_the_api_flow_matches_its_documented_schema(
     _payu(answers, me, make_product, payu_double)
     _stripe(answers, me, make_product)
     _events_and_webhooks(staff, me, settings)
+    _delivery(staff, me, anon, make_product, transfer)
     _logout(me, anon)
 
     problems = [p for a in answers if (p := document.problem(*a)) is not None]

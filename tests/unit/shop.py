@@ -9,6 +9,7 @@ from decimal import Decimal
 import attrs
 from dependency_injector import providers
 
+from adapters.addressing.rules import I18nAddressRules
 from adapters.payments.bank_transfer import BankTransferTitles
 from adapters.payments.fake import FakePaymentGateway
 from adapters.persistence.in_memory import (
@@ -87,5 +88,6 @@ def build_shop(
         statement_titles=BankTransferTitles(),  # pure: the titles' format and check digits
         stale_payments=InMemoryStalePayments(store),
         event_log=InMemoryEventLog(store.events),
+        address_rules=I18nAddressRules("PL"),
     )
     return Shop(use=use, store=store, clock=clock, card=card, transfer=transfer, payu=payu)

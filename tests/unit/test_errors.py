@@ -22,6 +22,9 @@ CONTRACT: dict[int, list[tuple[type[e.ShopError], type[e.ShopError], int]]] = {
     1005: [(e.IdempotencyKeyReused, e.Unprocessable, 422)],
     1006: [(t.MethodNotAllowed, t.MethodNotAllowed, 405)],
     1007: [(t.RequestTooLarge, t.RequestTooLarge, 413)],
+    1010: [(e.AddressNotFound, e.NotFound, 404)],  # contract Part 2
+    1011: [(e.DeliveryMethodNotAvailable, e.InvalidInput, 400)],  # contract Part 2
+    1012: [(e.OrderNotShippable, e.Conflict, 409)],  # contract Part 2
     1041: [(e.ProductAlreadyInBucket, e.Conflict, 409)],
     1042: [(e.ProductNotAvailable, e.Conflict, 409)],
     1043: [(e.NotEnoughStock, e.Conflict, 409)],
@@ -51,6 +54,8 @@ CONTRACT: dict[int, list[tuple[type[e.ShopError], type[e.ShopError], int]]] = {
     # Extension, documented in docs/api-contract.md: a parallel request with the same
     # Idempotency-Key is still running (the contract lets race losers answer 409).
     1008: [(e.IdempotentRequestInProgress, e.Conflict, 409)],
+    # Extension: an unknown delivery method code in a staff route's path.
+    1013: [(e.DeliveryMethodNotFound, e.NotFound, 404)],
 }
 EVERY_CLASS = [cls for rows in CONTRACT.values() for cls, _, _ in rows]
 TRANSPORT = {

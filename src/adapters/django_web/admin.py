@@ -182,4 +182,5 @@ class PaymentAdmin(NoDeletion, admin.ModelAdmin):
         return False
 
 
-from adapters.django_web import admin_webhooks  # noqa: E402, F401 - registers its pages
+# Each registers its pages.
+from adapters.django_web import admin_delivery, admin_webhooks  # noqa: E402, F401

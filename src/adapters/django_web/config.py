@@ -82,6 +82,7 @@ class ShopConfig:
     guest_max_units: int = 10
     guest_buckets_per_hour: int = 20
     bucket_merge: str = "sum"
+    country: str = "PL"  # the default country of addresses (ISO 3166-1 alpha-2)
 
 
 LANGUAGES = ("en", "pl")
@@ -196,6 +197,7 @@ def read_config(env: Mapping[str, str] | None = None) -> ShopConfig:
         guest_max_units=int(env.get("SHOP_GUEST_MAX_UNITS", "10")),
         guest_buckets_per_hour=int(env.get("SHOP_GUEST_BUCKETS_PER_HOUR", "20")),
         bucket_merge=env.get("SHOP_BUCKET_MERGE", "sum").strip().lower(),
+        country=(env.get("SHOP_COUNTRY") or "PL").strip().upper(),
     )
 
 

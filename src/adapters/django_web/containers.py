@@ -12,6 +12,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from adapters.addressing.rules import I18nAddressRules
 from adapters.django_web.presenters import event_subject_json
 from adapters.jobs.email_sender import DjangoEmailSender
 from adapters.payments.containers import Payments
@@ -58,6 +59,8 @@ class Application(containers.DeclarativeContainer):
         config.reservation_minutes,
         config,
     )
+    # Postal codes, phones and countries; addresses default to SHOP_COUNTRY.
+    address_rules = providers.Singleton(I18nAddressRules, default_country=config.country)
     use_cases = providers.Container(
         UseCases,
         uow=persistence.uow,
@@ -72,6 +75,7 @@ class Application(containers.DeclarativeContainer):
         statement_titles=payments.statement_titles,
         stale_payments=persistence.stale_payments,
         event_log=persistence.event_log,
+        address_rules=address_rules,
     )
     # E-mails leave through Django's e-mail framework (tests: InMemoryEmailSender).
     email_sender = providers.Singleton(DjangoEmailSender)

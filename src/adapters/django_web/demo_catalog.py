@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from shop_app.containers import UseCases
+from shop_app.ports.paging import PageRequest
 
 DEMO_PRODUCTS = [
     ("Espresso machine", "Kitchen", "1299.00", "new", "15-bar pump, steam wand"),
@@ -45,3 +46,32 @@ def load_demo_catalog(use: UseCases, *, stock: int = 100) -> int:
             stock=stock,
         )
     return len(DEMO_PRODUCTS)
+
+
+# (code, name, kind, price, free_from): a courier, a parcel locker, store pickup.
+DEMO_DELIVERY_METHODS = [
+    ("courier", "Courier", "courier", "19.99", "500.00"),
+    ("parcel-locker", "Parcel locker", "pickup_point", "12.99", "300.00"),
+    ("store-pickup", "Store pickup", "store_pickup", "0.00", None),
+]
+
+
+def load_demo_delivery_methods(use: UseCases) -> int:
+    """Create the demo delivery methods that do not exist yet; returns how many."""
+    existing = {
+        m.code
+        for m in use.list_delivery_methods()(page=PageRequest(1, 100), active_only=False).items
+    }
+    create, made = use.create_delivery_method(), 0
+    for code, name, kind, price, free_from in DEMO_DELIVERY_METHODS:
+        if code in existing:
+            continue
+        create(
+            code=code,
+            name=name,
+            kind=kind,
+            price=Decimal(price),
+            free_from=Decimal(free_from) if free_from is not None else None,
+        )
+        made += 1
+    return made

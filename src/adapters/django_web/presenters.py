@@ -16,6 +16,7 @@ from shop_app.read_models import (
     PaymentView,
     ProductView,
 )
+from shop_domain.delivery import Address, DeliveryMethod, Fulfilment, OrderDelivery, SavedAddress
 from shop_domain.guest_bucket import MergedLine
 from shop_domain.money import Money
 
@@ -125,6 +126,71 @@ def order_json(o: OrderView) -> dict[str, Any]:
             }
             for ln in o.lines
         ],
+        "items_total": money(o.items_total),
+        "delivery": order_delivery_json(o.delivery),
+        "fulfilment": fulfilment_json(o.fulfilment),
+    }
+
+
+def address_fields_json(a: Address) -> dict[str, Any]:
+    return {
+        "name": a.name,
+        "street": a.street,
+        "postal_code": a.postal_code,
+        "city": a.city,
+        "country": a.country,
+        "phone": a.phone,
+    }
+
+
+def address_json(entry: SavedAddress) -> dict[str, Any]:
+    """An entry of the address book."""
+    return {
+        "uuid": str(entry.id),
+        **address_fields_json(entry.address),
+        "is_default": entry.is_default,
+    }
+
+
+def delivery_method_json(d: DeliveryMethod) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "name": d.name,
+        "kind": d.kind.value,
+        "price": money(d.price),
+        "currency": d.price.currency,
+        "free_from": money(d.free_from) if d.free_from is not None else None,
+        "needs_address": d.kind.needs_address,
+        "needs_point": d.kind.needs_point,
+    }
+
+
+def staff_delivery_method_json(d: DeliveryMethod) -> dict[str, Any]:
+    """Staff see whether a method is offered."""
+    return {**delivery_method_json(d), "active": d.active}
+
+
+def order_delivery_json(d: OrderDelivery | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {
+        "method": d.method,
+        "name": d.name,
+        "kind": d.kind.value,
+        "price": money(d.price),
+        "address": address_fields_json(d.address) if d.address is not None else None,
+        "point_id": d.point_id,
+    }
+
+
+def fulfilment_json(f: Fulfilment | None) -> dict[str, Any] | None:
+    if f is None:
+        return None
+    return {
+        "status": f.status.value,
+        "carrier": f.carrier,
+        "tracking_number": f.tracking_number,
+        "shipped_at": when(f.shipped_at),
     }
 
 
@@ -148,3 +214,4 @@ def event_subject_json(subject: OrderView | PaymentView) -> dict[str, Any]:
 
 OK_REMOVED = {"status": "OK", "message": "product removed"}
 OK_UPDATED = {"status": "OK", "message": "updated"}
+OK_ADDRESS_REMOVED = {"status": "OK", "message": "address removed"}

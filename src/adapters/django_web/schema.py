@@ -240,6 +240,56 @@ class OrderLine(serializers.Serializer):
     value = MoneyField(help_text="Unit price, frozen when the order was placed")
 
 
+DeliveryKindField = _enum(
+    "DeliveryKind", ["courier", "pickup_point", "store_pickup"], "Delivery method kind"
+)
+
+
+class AddressFields(serializers.Serializer):
+    name = serializers.CharField()
+    street = serializers.CharField()
+    postal_code = serializers.CharField(help_text="In the country's format")
+    city = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    phone = serializers.CharField(allow_blank=True, help_text="E.164, or empty")
+
+
+class Address(AddressFields):
+    uuid = serializers.UUIDField()
+    is_default = serializers.BooleanField()
+
+
+class DeliveryMethod(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = DeliveryKindField()
+    price = MoneyField()
+    currency = serializers.CharField()
+    free_from = MoneyField(allow_null=True, help_text="Items total from which delivery is free")
+    needs_address = serializers.BooleanField()
+    needs_point = serializers.BooleanField()
+
+
+class StaffDeliveryMethod(DeliveryMethod):
+    active = serializers.BooleanField()
+
+
+class OrderDelivery(serializers.Serializer):
+    method = serializers.CharField(help_text="The delivery method's code")
+    name = serializers.CharField()
+    kind = DeliveryKindField()
+    price = MoneyField(help_text="Frozen when the order was placed (0 from free_from)")
+    address = AddressFields(allow_null=True, help_text="A frozen copy of the address")
+    point_id = serializers.CharField(allow_null=True)
+
+
+class Fulfilment(serializers.Serializer):
+    status = _enum("FulfilmentStatus", ["shipped"], "Fulfilment status")()
+    carrier = serializers.CharField(allow_blank=True)
+    tracking_number = serializers.CharField(allow_blank=True)
+    shipped_at = serializers.DateTimeField()
+
+
 class Order(serializers.Serializer):
     order_uuid = serializers.UUIDField()
     status = OrderStatusField()
@@ -250,6 +300,9 @@ class Order(serializers.Serializer):
     payment = PaymentMethodField()
     customer = serializers.UUIDField()
     lines = OrderLine(many=True)
+    items_total = MoneyField(help_text="The lines' total; sum = items_total + delivery price")
+    delivery = OrderDelivery(allow_null=True)
+    fulfilment = Fulfilment(allow_null=True)
 
 
 class Payment(serializers.Serializer):
@@ -288,6 +341,9 @@ StaffProductPage = _page("StaffProductPage", StaffProduct)
 BucketPage = _page("BucketPage", BucketRow, total=MoneyField(help_text="Sum of the lines"))
 OrderPage = _page("OrderPage", Order)
 EventPage = _page("EventPage", Event)
+AddressPage = _page("AddressPage", Address)
+DeliveryMethodPage = _page("DeliveryMethodPage", DeliveryMethod)
+StaffDeliveryMethodPage = _page("StaffDeliveryMethodPage", StaffDeliveryMethod)
 
 BucketLineOrRemoved = PolymorphicProxySerializer(
     component_name="BucketLineOrRemoved",
@@ -303,6 +359,9 @@ CLOSED = (
     }
     | {s.__name__ for s in (BucketRow, BucketLine, OrderLine, Order, Payment, ProfilePage)}
     | {s.__name__ for s in (ProductPage, StaffProductPage, BucketPage, OrderPage)}
+    | {s.__name__ for s in (AddressFields, Address, DeliveryMethod, StaffDeliveryMethod)}
+    | {s.__name__ for s in (OrderDelivery, Fulfilment, AddressPage, DeliveryMethodPage)}
+    | {StaffDeliveryMethodPage.__name__}
 )
 
 NOTIFICATION_REPLY = {"type": "object", "additionalProperties": True}
@@ -589,3 +648,39 @@ class SchemaNegotiation(AlwaysJson):
             if not json_asked and issubclass(type(renderer), OpenApiYamlRenderer):
                 return renderer, renderer.media_type
         return renderers[0], renderers[0].media_type
+
+
+# --- addresses and delivery (requests) ---------------------------------------------------
+
+_ADDRESS_INPUT = {
+    "type": "object",
+    "title": "inline address",
+    "properties": {
+        "name": {"type": "string", "maxLength": 200},
+        "street": {"type": "string", "maxLength": 300},
+        "postal_code": {"type": "string", "maxLength": 16},
+        "city": {"type": "string", "maxLength": 100},
+        "country": {"type": "string", "minLength": 2, "maxLength": 2},
+        "phone": {"type": "string", "maxLength": 32},
+    },
+    "required": ["name", "street", "postal_code", "city"],
+}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "uuid", "title": "one of the caller's addresses"},
+            _ADDRESS_INPUT,
+        ],
+        "nullable": True,
+        "description": "An address uuid of the caller's, or an inline address",
+    }
+)
+class AddressChoiceField(serializers.JSONField):
+    pass
+
+
+DeliveryKindInputField = _enum(
+    "DeliveryKindInput", ["courier", "pickup_point", "store_pickup"], "Delivery method kind"
+)

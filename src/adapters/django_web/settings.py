@@ -209,6 +209,7 @@ SHOP = {
     "guest_buckets_per_hour": _c.guest_buckets_per_hour,
     "bucket_merge": _c.bucket_merge,
     "guest_bucket_seconds": SESSION_COOKIE_AGE,
+    "country": _c.country,
 }
 
 # The job engine: a job is a row in the shop's database, written in the transaction that

@@ -14,6 +14,7 @@ from adapters.django_web.views import (
     accounts,
     bucket,
     catalog,
+    delivery,
     orders,
     payments,
     service,
@@ -83,6 +84,25 @@ urlpatterns: list[Any] = [
         "api/admin/orders/<uuid:order_id>/set_paid",
         staff.StaffSetPaidView.as_view(),
         "staff-order-paid",
+    ),
+    # Addresses and delivery.
+    *route("api/delivery-methods", delivery.DeliveryMethodsView.as_view(), "delivery-methods"),
+    *route("api/addresses", delivery.AddressesView.as_view(), "addresses"),
+    *route("api/addresses/<uuid:address_id>", delivery.AddressView.as_view(), "address"),
+    *route(
+        "api/admin/delivery-methods",
+        delivery.StaffDeliveryMethodsView.as_view(),
+        "staff-delivery-methods",
+    ),
+    *route(
+        "api/admin/delivery-methods/<str:code>",
+        delivery.StaffDeliveryMethodView.as_view(),
+        "staff-delivery-method",
+    ),
+    *route(
+        "api/admin/orders/<uuid:order_id>/fulfil",
+        delivery.StaffFulfilView.as_view(),
+        "staff-order-fulfil",
     ),
     *route("api/admin/webhooks", webhooks.WebhooksView.as_view(), "staff-webhooks"),
     *route(

@@ -49,7 +49,25 @@ SUBJECTS = {
         "refund": "Zwrot za zamówienie {short}",
     },
 }
-DELIVERY = {"en": "standard shipping (details follow)", "pl": "standardowa (szczegóły wkrótce)"}
+NO_DELIVERY = {"en": "none chosen", "pl": "nie wybrano"}
+POINT = {"en": "point", "pl": "punkt"}
+
+
+def delivery_text(order: dict[str, Any], language: str) -> str:
+    """The order's delivery in one line: method, price, and the address or point."""
+    delivery = order.get("delivery")
+    if not delivery:
+        return NO_DELIVERY[language]
+    text = f"{delivery['name']}, {delivery['price']} {order['currency']}"
+    if delivery.get("point_id"):
+        text += f", {POINT[language]} {delivery['point_id']}"
+    address = delivery.get("address")
+    if address:
+        text += (
+            f" ({address['name']}, {address['street']}, {address['postal_code']} "
+            f"{address['city']}, {address['country']})"
+        )
+    return text
 
 
 def compose(
@@ -71,7 +89,8 @@ def compose(
         "order": order,
         "name": name,
         "transfer": transfer,
-        "delivery": DELIVERY[language],
+        "delivery": delivery_text(order, language),
+        "fulfilment": order.get("fulfilment"),
         "shop": settings.SHOP.get("public_url", ""),
     }
     text = _TEXT.get_template(f"{language}/{kind}.txt").render(Context(context))

@@ -21,14 +21,20 @@ from typing import Any
 
 import attrs
 
+from adapters.persistence.in_memory_delivery import (
+    InMemoryAddressRepository,
+    InMemoryDeliveryMethodRepository,
+)
 from adapters.persistence.in_memory_events import InMemoryEventRecorder, RecordedEvent
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
 from shop_domain.bucket import BucketLine, BucketOwner
 from shop_domain.customer import Customer, fold_username
+from shop_domain.delivery import DeliveryMethod, SavedAddress
 from shop_domain.errors import ProductAlreadyInBucket, UsernameOrEmailTaken
 from shop_domain.ids import (
+    AddressId,
     BucketLineId,
     CustomerId,
     GuestBucketId,
@@ -51,6 +57,8 @@ class _Tables:
     payments: dict[PaymentId, Payment] = attrs.Factory(dict)
     order_seq: dict[OrderId, int] = attrs.Factory(dict)  # insertion order, for "newest first"
     guest_buckets: dict[GuestBucketId, datetime] = attrs.Factory(dict)  # when each lapses
+    addresses: dict[AddressId, SavedAddress] = attrs.Factory(dict)  # oldest first
+    delivery_methods: dict[str, DeliveryMethod] = attrs.Factory(dict)
 
 
 class _Access:
@@ -292,12 +300,14 @@ class InMemoryOrderRepository:
         *,
         customer_id: CustomerId | None = None,
         status: OrderStatus | None = None,
+        shipped: bool | None = None,
     ) -> Page[Order]:
         found = [
             o
             for o in self._t.orders.values()
             if (customer_id is None or o.customer_id == customer_id)
             and (status is None or o.status == status)
+            and (shipped is None or (o.fulfilment is not None) == shipped)
         ]
         found.sort(key=lambda o: (o.created_at, self._t.order_seq[o.id]), reverse=True)
         return Page(found[page.offset : page.offset + page.size], len(found))
@@ -361,6 +371,8 @@ class InMemoryUnitOfWork:
         self.payments = InMemoryPaymentRepository(self._work, access)
         self.events = InMemoryEventRecorder()
         self.guest_buckets = InMemoryGuestBucketRepository(self._work, access)
+        self.addresses = InMemoryAddressRepository(self._work, access)
+        self.delivery_methods = InMemoryDeliveryMethodRepository(self._work, access)
         return self
 
     def __exit__(

@@ -7,7 +7,17 @@ from django.utils import timezone
 from adapters.persistence import models as m
 from shop_domain.bucket import BucketLine
 from shop_domain.customer import Customer, fold_username
+from shop_domain.delivery import (
+    Address,
+    DeliveryKind,
+    DeliveryMethod,
+    Fulfilment,
+    FulfilmentStatus,
+    OrderDelivery,
+    SavedAddress,
+)
 from shop_domain.ids import (
+    AddressId,
     BucketLineId,
     CustomerId,
     GuestBucketId,
@@ -136,7 +146,102 @@ def order_from_row(row: m.Order, lines: list[m.OrderLine]) -> Order:
         status=OrderStatus(row.status),
         paid_at=row.paid_at,
         paid_by=PaymentId(row.paid_by) if row.paid_by else None,
+        delivery=delivery_from_row(row),
+        fulfilment=fulfilment_from_row(row),
     )
+
+
+def delivery_from_row(row: m.Order) -> OrderDelivery | None:
+    if not row.delivery_method:
+        return None
+    return OrderDelivery(
+        method=row.delivery_method,
+        name=row.delivery_name,
+        kind=DeliveryKind(row.delivery_kind),
+        price=Money(row.delivery_price or 0, row.currency),
+        address=Address.from_dict(row.delivery_address) if row.delivery_address else None,
+        point_id=row.delivery_point_id or None,
+    )
+
+
+def fulfilment_from_row(row: m.Order) -> Fulfilment | None:
+    if row.shipped_at is None:
+        return None
+    return Fulfilment(
+        status=FulfilmentStatus.SHIPPED,
+        carrier=row.carrier,
+        tracking_number=row.tracking_number,
+        shipped_at=row.shipped_at,
+    )
+
+
+def delivery_fields(d: OrderDelivery | None) -> dict[str, object]:
+    """The order row's delivery columns."""
+    if d is None:  # every column, always: one statement text for either kind of order
+        return {
+            "delivery_method": "",
+            "delivery_name": "",
+            "delivery_kind": "",
+            "delivery_price": None,
+            "delivery_address": None,
+            "delivery_point_id": "",
+        }
+    return {
+        "delivery_method": d.method,
+        "delivery_name": d.name,
+        "delivery_kind": d.kind.value,
+        "delivery_price": d.price.amount,
+        "delivery_address": d.address.as_dict() if d.address is not None else None,
+        "delivery_point_id": d.point_id or "",
+    }
+
+
+def fulfilment_fields(f: Fulfilment | None) -> dict[str, object]:
+    if f is None:
+        return {"shipped_at": None, "carrier": "", "tracking_number": ""}
+    return {"shipped_at": f.shipped_at, "carrier": f.carrier, "tracking_number": f.tracking_number}
+
+
+def address_from_row(row: m.Address) -> SavedAddress:
+    return SavedAddress(
+        id=AddressId(row.id),
+        customer_id=CustomerId(row.customer_id),
+        address=Address(
+            name=row.name,
+            street=row.street,
+            postal_code=row.postal_code,
+            city=row.city,
+            country=row.country,
+            phone=row.phone,
+        ),
+        is_default=row.is_default,
+        created_at=row.created_at,
+    )
+
+
+def address_fields(entry: SavedAddress) -> dict[str, object]:
+    return {**entry.address.as_dict(), "is_default": entry.is_default}
+
+
+def delivery_method_from_row(row: m.DeliveryMethod, currency: str) -> DeliveryMethod:
+    return DeliveryMethod(
+        code=row.code,
+        name=row.name,
+        kind=DeliveryKind(row.kind),
+        price=Money(row.price, currency),
+        free_from=Money(row.free_from, currency) if row.free_from is not None else None,
+        active=row.active,
+    )
+
+
+def delivery_method_fields(method: DeliveryMethod) -> dict[str, object]:
+    return {
+        "name": method.name,
+        "kind": method.kind.value,
+        "price": method.price.amount,
+        "free_from": method.free_from.amount if method.free_from is not None else None,
+        "active": method.active,
+    }
 
 
 def payment_from_row(row: m.Payment) -> Payment:

@@ -7,11 +7,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from shop_domain.customer import USERNAME_KEY_MAX_LENGTH, fold_username
+from shop_domain.delivery import METHOD_CODE
 from shop_domain.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 
@@ -163,6 +165,20 @@ class Order(models.Model):
     created_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
     paid_by = models.UUIDField(null=True, blank=True, help_text="the payment that paid it")
+    # The delivery as placed (a copy: the method and the address may change later);
+    # delivery_method '' means none. `total` is the items plus delivery_price.
+    delivery_method = models.CharField(max_length=32, blank=True, default="")
+    delivery_name = models.CharField(max_length=200, blank=True, default="")
+    delivery_kind = models.CharField(max_length=16, blank=True, default="")
+    delivery_price = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, blank=True
+    )
+    delivery_address = models.JSONField(null=True, blank=True)
+    delivery_point_id = models.CharField(max_length=32, blank=True, default="")
+    # Fulfilment: shipped_at is set when staff mark the order shipped.
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    carrier = models.CharField(max_length=100, blank=True, default="")
+    tracking_number = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         db_table = "shop_order"
@@ -381,3 +397,64 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:  # the admin's label of the row
         return f"{self.event_type} {self.event_id} ({self.status})"
+
+
+class DeliveryMethod(models.Model):
+    KINDS = [(k, k) for k in ("courier", "pickup_point", "store_pickup")]
+
+    # The admin's checks; the API's are the domain's (DeliveryMethod.ensure_valid).
+    code = models.CharField(
+        max_length=32, primary_key=True, validators=[RegexValidator(METHOD_CODE.pattern)]
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=KINDS)
+    price = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        validators=[MinValueValidator(0)],
+    )
+    free_from = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        help_text="an items total from which delivery costs nothing",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "shop_delivery_method"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Address(models.Model):
+    """An entry of a customer's address book. Orders keep their own copies."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: (customer, created_at) leads with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    name = models.CharField(max_length=200)
+    street = models.CharField(max_length=300)
+    postal_code = models.CharField(max_length=16)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=2)
+    phone = models.CharField(max_length=32, blank=True, default="")
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "shop_address"
+        indexes = [models.Index(fields=["customer", "created_at"])]
+        constraints = [
+            # At most one default address per customer, whatever races.
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_default=True), name="one_default_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.street}, {self.postal_code} {self.city} ({self.country})"

@@ -10,8 +10,10 @@ from django.db import transaction
 
 from adapters.persistence.events import DjangoEventRecorder, Render
 from adapters.persistence.repositories import (
+    DjangoAddressRepository,
     DjangoBucketRepository,
     DjangoCustomerRepository,
+    DjangoDeliveryMethodRepository,
     DjangoGuestBucketRepository,
     DjangoOrderRepository,
     DjangoPaymentRepository,
@@ -31,6 +33,8 @@ class DjangoUnitOfWork:
         self.payments = DjangoPaymentRepository(self._batch)
         self.events = DjangoEventRecorder(self._batch, render)
         self.guest_buckets = DjangoGuestBucketRepository(self._batch)
+        self.addresses = DjangoAddressRepository(self._batch)
+        self.delivery_methods = DjangoDeliveryMethodRepository(currency, self._batch)
         self._atomic: transaction.Atomic | None = None
         self._committed = False
         self._read_only = False

@@ -171,8 +171,10 @@ class OrderRepository(Protocol):
         *,
         customer_id: CustomerId | None = None,
         status: OrderStatus | None = None,
+        shipped: bool | None = None,
     ) -> Page[Order]:
-        """Orders newest first."""
+        """Orders newest first; ``shipped`` True/False: only those with/without a
+        fulfilment."""
         ...
 
 

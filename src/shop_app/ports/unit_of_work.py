@@ -3,6 +3,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol
 
+from shop_app.ports.delivery import AddressRepository, DeliveryMethodRepository
 from shop_app.ports.events import EventRecorder
 from shop_app.ports.repositories import (
     BucketRepository,
@@ -28,6 +29,8 @@ class UnitOfWork(Protocol):
     payments: PaymentRepository
     events: EventRecorder  # the outbox: kept with the change, dropped with it
     guest_buckets: GuestBucketRepository
+    addresses: AddressRepository
+    delivery_methods: DeliveryMethodRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

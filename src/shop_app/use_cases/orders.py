@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shop_app.ports.clock import Clock
+from shop_app.ports.delivery import AddressRules
 from shop_app.ports.events import EventLog, EventType, EventView
 from shop_app.ports.id_source import IdSource
 from shop_app.ports.paging import Page, PageRequest
@@ -10,6 +11,7 @@ from shop_app.ports.payment_gateway import PaymentGateways
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import OrderView
 from shop_app.settings import ShopSettings
+from shop_app.use_cases.delivery import DeliveryChoice, choose_delivery
 from shop_domain.errors import BucketEmpty, OrderNotFound
 from shop_domain.ids import CustomerId, OrderId, OrderLineId
 from shop_domain.order import Order, OrderLine, OrderStatus
@@ -35,11 +37,16 @@ class PlaceOrder:
         clock: Clock,
         gateways: PaymentGateways,
         settings: ShopSettings,
+        address_rules: AddressRules | None = None,
     ):
         self._uow, self._ids, self._clock = uow, ids, clock
         self._gateways, self._settings = gateways, settings
+        self._address_rules = address_rules
 
-    def __call__(self, *, customer_id: CustomerId, payment: str) -> OrderView:
+    def __call__(
+        self, *, customer_id: CustomerId, payment: str, delivery: DeliveryChoice | None = None
+    ) -> OrderView:
+        """``delivery`` None: an order without delivery, exactly as in Part 1."""
         method = self._gateways.method(payment)
         with self._uow as uow:
             lines, products = uow.buckets.lock_with_products(customer_id)
@@ -67,6 +74,15 @@ class PlaceOrder:
                         unit_price=price,
                     )
                 )
+            frozen = None
+            if delivery is not None:
+                frozen = choose_delivery(
+                    uow,
+                    self._address_rules,
+                    choice=delivery,
+                    customer_id=customer_id,
+                    items_total=Order.items_total_of(order_lines, self._settings.currency),
+                )
             order = Order.place(
                 id=OrderId(self._ids.new_id()),
                 customer_id=customer_id,
@@ -74,6 +90,7 @@ class PlaceOrder:
                 payment_method=method,
                 currency=self._settings.currency,
                 at=now,
+                delivery=frozen,
             )
             uow.orders.add(order)
             uow.buckets.remove([line.id for line in lines])
@@ -96,9 +113,10 @@ class ListOrders:
         page: PageRequest,
         customer_id: CustomerId | None,
         status: OrderStatus | None = None,
+        shipped: bool | None = None,
     ) -> Page[OrderView]:
         with self._uow.read_only() as uow:
-            found = uow.orders.list(page, customer_id=customer_id, status=status)
+            found = uow.orders.list(page, customer_id=customer_id, status=status, shipped=shipped)
         return Page([OrderView.of(o) for o in found.items], found.count)
 
 

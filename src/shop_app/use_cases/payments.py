@@ -148,6 +148,15 @@ def _ask_locally(
         return error
 
 
+def payment_lines(order: Order) -> tuple[tuple[str, int, Money], ...]:
+    """What the provider lists: the order's lines, and its delivery as one more line
+    (name, 1, price) when it costs anything, so the lines add up to ``sum``."""
+    lines = tuple((ln.product_name, ln.quantity, ln.unit_price) for ln in order.lines)
+    if order.delivery is not None and order.delivery.price.amount > 0:
+        lines += ((order.delivery.name, 1, order.delivery.price),)
+    return lines
+
+
 class StartPayment:
     """Start paying an order with its method (or switch to another). The attempt is
     recorded before a provider is called, so money never sits at a provider with no
@@ -203,7 +212,7 @@ class StartPayment:
                 description=f"Order {order.id}",
                 customer_email=customer_email,
                 customer_ip=customer_ip,
-                lines=tuple((ln.product_name, ln.quantity, ln.unit_price) for ln in order.lines),
+                lines=payment_lines(order),
             )
             early = _ask_locally(gateway, request)
             pending_now = isinstance(early, GatewayResult) and early.status == PaymentStatus.PENDING

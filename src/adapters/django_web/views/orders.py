@@ -12,6 +12,7 @@ from adapters.django_web import paging, schema
 from adapters.django_web.idempotency import idempotent
 from adapters.django_web.presenters import OK_UPDATED, order_json
 from adapters.django_web.quick_check import validated
+from adapters.django_web.views import delivery
 from adapters.django_web.views.base import ShopView
 from shop_domain.ids import OrderId
 
@@ -19,6 +20,12 @@ from shop_domain.ids import OrderId
 class OrdersView(ShopView):
     class Input(serializers.Serializer):
         payment = serializers.CharField(max_length=32)
+
+    class Documented(Input, delivery.DeliveryInput):
+        """The whole body, for the document: the delivery fields are checked apart
+        (views/delivery.py), so that a Part 1 body keeps its quick check."""
+
+        delivery_method = serializers.CharField(max_length=32, required=False)
 
     @schema.operation(
         "orders", (200, schema.OrderPage), {400: "1000 bad query"}, parameters=schema.PAGING
@@ -32,20 +39,24 @@ class OrdersView(ShopView):
         "order_place",
         (201, schema.Order),
         {
-            400: "1000 validation error; 5003 payment method not available",
+            400: "1000 validation error; 5003 payment method not available; "
+            "1011 delivery method not available",
+            404: "1010 address not found",
             409: "1083 bucket is empty; 1043 not enough products; 1008 same key in progress",
             422: schema.ERROR_TEXT[422],
         },
-        request=Input,
+        request=Documented,
         name="OrderPlace",
-        fields={"payment": schema.PaymentMethodField},
+        fields={"payment": schema.PaymentMethodField, "address": schema.AddressChoiceField},
         parameters=[schema.IDEMPOTENCY_KEY],
     )
     @idempotent
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
         order = self.use.place_order()(
-            customer_id=self.customer_id(request), payment=data["payment"]
+            customer_id=self.customer_id(request),
+            payment=data["payment"],
+            delivery=delivery.delivery_choice(request.data),
         )
         return Response(order_json(order), status=201)
 

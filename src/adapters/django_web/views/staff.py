@@ -130,6 +130,7 @@ class StaffProductView(StaffView):
 
 class StatusQuery(paging.PageQuery):
     status = serializers.ChoiceField(choices=[s.value for s in OrderStatus], required=False)
+    fulfilment = serializers.ChoiceField(choices=["shipped", "unshipped"], required=False)
 
 
 class StaffOrdersView(StaffView):
@@ -144,7 +145,8 @@ class StaffOrdersView(StaffView):
         params = paging.query(request, StatusQuery)
         asked = paging.page_request(params)
         status = OrderStatus(params["status"]) if params.get("status") else None
-        found = self.use.list_orders()(page=asked, customer_id=None, status=status)
+        shipped = {"shipped": True, "unshipped": False}.get(params.get("fulfilment") or "")
+        found = self.use.list_orders()(page=asked, customer_id=None, status=status, shipped=shipped)
         return Response(paging.envelope(request, found, asked, order_json))
 
 

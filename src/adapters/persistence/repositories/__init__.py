@@ -6,14 +6,20 @@ from __future__ import annotations
 
 from adapters.persistence.repositories.buckets import DjangoBucketRepository
 from adapters.persistence.repositories.customers import DjangoCustomerRepository
+from adapters.persistence.repositories.delivery import (
+    DjangoAddressRepository,
+    DjangoDeliveryMethodRepository,
+)
 from adapters.persistence.repositories.guest_buckets import DjangoGuestBucketRepository
 from adapters.persistence.repositories.orders import DjangoOrderRepository
 from adapters.persistence.repositories.payments import DjangoPaymentRepository
 from adapters.persistence.repositories.products import DjangoProductRepository
 
 __all__ = [
+    "DjangoAddressRepository",
     "DjangoBucketRepository",
     "DjangoCustomerRepository",
+    "DjangoDeliveryMethodRepository",
     "DjangoGuestBucketRepository",
     "DjangoOrderRepository",
     "DjangoPaymentRepository",

@@ -28,6 +28,8 @@ class DjangoOrderRepository:
             "created_at": order.created_at,
             "paid_at": order.paid_at,
             "paid_by": order.paid_by,
+            **mappers.delivery_fields(order.delivery),
+            **mappers.fulfilment_fields(order.fulfilment),
         }
         lines = [
             {
@@ -87,6 +89,7 @@ class DjangoOrderRepository:
                 payment_method=order.payment_method.value,
                 paid_at=order.paid_at,
                 paid_by=order.paid_by,
+                **mappers.fulfilment_fields(order.fulfilment),
             ),
             rows=sql.rows_of(m.Order, [order.id]),
         )
@@ -97,6 +100,7 @@ class DjangoOrderRepository:
         *,
         customer_id: CustomerId | None = None,
         status: OrderStatus | None = None,
+        shipped: bool | None = None,
     ) -> Page[Order]:
         self._batch.read()
         q = m.Order.objects.all()
@@ -104,6 +108,8 @@ class DjangoOrderRepository:
             q = q.filter(customer_id=customer_id)
         if status is not None:
             q = q.filter(status=status.value)
+        if shipped is not None:
+            q = q.filter(shipped_at__isnull=not shipped)
         q = q.order_by("-created_at", "-id").prefetch_related("lines")
         rows, count = sql.page_with_count(q, page)
         return Page([mappers.order_from_row(r, list(r.lines.all())) for r in rows], count)

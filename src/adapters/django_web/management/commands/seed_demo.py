@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from adapters.django_web.containers import use_cases
-from adapters.django_web.demo_catalog import load_demo_catalog
+from adapters.django_web.demo_catalog import load_demo_catalog, load_demo_delivery_methods
 
 
 class Command(BaseCommand):
@@ -27,4 +27,5 @@ class Command(BaseCommand):
             self.stdout.write(f"catalog has {existing} products: demo catalog not loaded")
             return
         count = load_demo_catalog(use, stock=stock)
-        self.stdout.write(f"loaded {count} demo products")
+        methods = load_demo_delivery_methods(use)
+        self.stdout.write(f"loaded {count} demo products and {methods} demo delivery methods")
