@@ -21,6 +21,8 @@ ORDER_FIELDS = {
     "payment",
     "customer",
     "lines",
+    "refunded",
+    "refunds",
 }
 LINE_FIELDS = {"order_product_uuid", "product", "product_name", "quantity", "value"}
 UPDATED = {"status": "OK", "message": "updated"}

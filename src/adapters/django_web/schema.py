@@ -34,6 +34,7 @@ from adapters.django_web.paging import PageQuery
 from shop_domain.order import OrderStatus, PaymentMethod
 from shop_domain.payment import PaymentStatus
 from shop_domain.product import ProductStatus
+from shop_domain.refund import RefundStatus
 
 # --- fields ---------------------------------------------------------------------------
 
@@ -240,6 +241,28 @@ class OrderLine(serializers.Serializer):
     value = MoneyField(help_text="Unit price, frozen when the order was placed")
 
 
+RefundStatusField = _enum("RefundStatus", (s.value for s in RefundStatus), "Refund status")
+
+
+class RefundLine(serializers.Serializer):
+    order_product_uuid = serializers.UUIDField()
+    quantity = serializers.IntegerField(min_value=1)
+    restock = serializers.BooleanField()
+
+
+class Refund(serializers.Serializer):
+    refund_uuid = serializers.UUIDField()
+    order = serializers.UUIDField()
+    amount = MoneyField()
+    currency = serializers.CharField()
+    status = RefundStatusField()
+    provider = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    lines = RefundLine(many=True)
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
 class Order(serializers.Serializer):
     order_uuid = serializers.UUIDField()
     status = OrderStatusField()
@@ -250,6 +273,8 @@ class Order(serializers.Serializer):
     payment = PaymentMethodField()
     customer = serializers.UUIDField()
     lines = OrderLine(many=True)
+    refunded = MoneyField(help_text="Sum of the succeeded refunds")
+    refunds = Refund(many=True)
 
 
 class Payment(serializers.Serializer):
@@ -288,6 +313,7 @@ StaffProductPage = _page("StaffProductPage", StaffProduct)
 BucketPage = _page("BucketPage", BucketRow, total=MoneyField(help_text="Sum of the lines"))
 OrderPage = _page("OrderPage", Order)
 EventPage = _page("EventPage", Event)
+RefundPage = _page("RefundPage", Refund)
 
 BucketLineOrRemoved = PolymorphicProxySerializer(
     component_name="BucketLineOrRemoved",
@@ -303,6 +329,7 @@ CLOSED = (
     }
     | {s.__name__ for s in (BucketRow, BucketLine, OrderLine, Order, Payment, ProfilePage)}
     | {s.__name__ for s in (ProductPage, StaffProductPage, BucketPage, OrderPage)}
+    | {s.__name__ for s in (Refund, RefundLine, RefundPage)}
 )
 
 NOTIFICATION_REPLY = {"type": "object", "additionalProperties": True}

@@ -16,6 +16,7 @@ from adapters.django_web.views import (
     catalog,
     orders,
     payments,
+    refunds,
     service,
     staff,
     webhooks,
@@ -83,6 +84,16 @@ urlpatterns: list[Any] = [
         "api/admin/orders/<uuid:order_id>/set_paid",
         staff.StaffSetPaidView.as_view(),
         "staff-order-paid",
+    ),
+    *route(
+        "api/admin/orders/<uuid:order_id>/refunds",
+        refunds.OrderRefundsView.as_view(),
+        "staff-order-refunds",
+    ),
+    *route(
+        "api/admin/refunds/<uuid:refund_id>/mark_sent",
+        refunds.MarkRefundSentView.as_view(),
+        "staff-refund-mark-sent",
     ),
     *route("api/admin/webhooks", webhooks.WebhooksView.as_view(), "staff-webhooks"),
     *route(

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from adapters.persistence.in_memory_events import InMemoryEventRecorder, RecordedEvent
+from adapters.persistence.in_memory_refunds import InMemoryRefundRepository
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
@@ -361,6 +362,7 @@ class InMemoryUnitOfWork:
         self.payments = InMemoryPaymentRepository(self._work, access)
         self.events = InMemoryEventRecorder()
         self.guest_buckets = InMemoryGuestBucketRepository(self._work, access)
+        self.refunds = InMemoryRefundRepository(self._work, access)
         return self
 
     def __exit__(

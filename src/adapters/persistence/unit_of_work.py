@@ -16,6 +16,7 @@ from adapters.persistence.repositories import (
     DjangoOrderRepository,
     DjangoPaymentRepository,
     DjangoProductRepository,
+    DjangoRefundRepository,
 )
 from adapters.persistence.write_batch import WriteBatch
 from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
@@ -31,6 +32,7 @@ class DjangoUnitOfWork:
         self.payments = DjangoPaymentRepository(self._batch)
         self.events = DjangoEventRecorder(self._batch, render)
         self.guest_buckets = DjangoGuestBucketRepository(self._batch)
+        self.refunds = DjangoRefundRepository(self._batch)
         self._atomic: transaction.Atomic | None = None
         self._committed = False
         self._read_only = False

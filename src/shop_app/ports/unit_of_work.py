@@ -4,6 +4,7 @@ from types import TracebackType
 from typing import Protocol
 
 from shop_app.ports.events import EventRecorder
+from shop_app.ports.refunds import RefundRepository
 from shop_app.ports.repositories import (
     BucketRepository,
     CustomerRepository,
@@ -28,6 +29,7 @@ class UnitOfWork(Protocol):
     payments: PaymentRepository
     events: EventRecorder  # the outbox: kept with the change, dropped with it
     guest_buckets: GuestBucketRepository
+    refunds: RefundRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

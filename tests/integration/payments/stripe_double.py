@@ -35,6 +35,7 @@ CONFIRMABLE = frozenset({"requires_payment_method", "requires_confirmation", "re
 
 _INTENT = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)$")
 _CONFIRM = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)/confirm$")
+_REFUND = re.compile(r"^/v1/refunds/(re_[A-Za-z0-9]+)$")
 
 
 class ThreadingHTTPServer(_ThreadingHTTPServer):
@@ -71,6 +72,8 @@ class StripeDouble:
         self.next_confirm_status: str | None = None
         self.intents: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        #: The Idempotency-Key each refund was created under.
+        self.refund_keys: dict[str, str] = {}
         self.requests: list[Recorded] = []
         self._idempotent: dict[str, tuple[str, dict[str, str], int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -134,15 +137,17 @@ class StripeDouble:
 
     def charge_of(self, intent_id: str) -> dict[str, Any]:
         intent = self.intents[intent_id]
-        refunded = any(
-            r["payment_intent"] == intent_id and r["status"] == "succeeded"
-            for r in self.refunds.values()
-        )
+        mine = [r for r in self.refunds.values() if r["payment_intent"] == intent_id]
+        back = sum(r["amount"] for r in mine if r["status"] == "succeeded")
+        refunded = back >= intent["amount"]
         return {
             "id": intent["latest_charge"],
             "object": "charge",
             "amount": intent["amount"],
-            "amount_refunded": intent["amount"] if refunded else 0,
+            "amount_refunded": back,
+            # As Stripe lists them with expand[]=refunds (and did by default before
+            # API version 2022-11-15).
+            "refunds": {"object": "list", "data": [json.loads(json.dumps(r)) for r in mine]},
             "currency": intent["currency"],
             "payment_intent": intent_id,
             "metadata": dict(intent["metadata"]),
@@ -162,6 +167,13 @@ class StripeDouble:
         if headers.get("authorization") != f"Bearer {self.api_key}":
             return _error(401, "invalid_request_error", "Invalid API Key provided")
         if method == "GET":
+            found = _REFUND.match(path)
+            if found:
+                with self._lock:
+                    refund = self.refunds.get(found.group(1))
+                if refund is None:
+                    return _error(404, "invalid_request_error", "No such refund")
+                return 200, json.loads(json.dumps(refund))
             match = _INTENT.match(path)
             if not match:
                 return _error(404, "invalid_request_error", "Unrecognized request URL")
@@ -184,6 +196,8 @@ class StripeDouble:
             status, body = self._post(path, form)
             if status < 500:
                 self._idempotent[key] = (path, dict(form), status, body)
+                if path == "/v1/refunds" and status == 200:
+                    self.refund_keys[key] = body["id"]
             return status, body
 
     def _post(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -316,17 +330,34 @@ class StripeDouble:
                 "This PaymentIntent does not have a successful charge to refund.",
                 code="charge_not_refundable",
             )
-        if any(r["payment_intent"] == intent["id"] for r in self.refunds.values()):
+        done = sum(
+            r["amount"]
+            for r in self.refunds.values()
+            if r["payment_intent"] == intent["id"] and r["status"] != "failed"
+        )
+        if done >= intent["amount"]:
             return _error(
                 400,
                 "invalid_request_error",
                 f"Charge {intent['latest_charge']} has already been refunded.",
                 code="charge_already_refunded",
             )
+        asked = form.get("amount")
+        if asked is not None and not asked.isdigit():
+            return _error(400, "invalid_request_error", "Invalid integer", param="amount")
+        amount = int(asked) if asked is not None else intent["amount"] - done
+        if amount <= 0 or done + amount > intent["amount"]:
+            return _error(
+                400,
+                "invalid_request_error",
+                "Refund amount is greater than unrefunded amount on charge",
+                code="amount_too_large",
+            )
         refund = {
             "id": _new_id("re"),
             "object": "refund",
-            "amount": intent["amount"],
+            "created": time.time_ns(),
+            "amount": amount,
             "currency": intent["currency"],
             "charge": intent["latest_charge"],
             "payment_intent": intent["id"],

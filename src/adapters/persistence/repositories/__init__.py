@@ -10,6 +10,7 @@ from adapters.persistence.repositories.guest_buckets import DjangoGuestBucketRep
 from adapters.persistence.repositories.orders import DjangoOrderRepository
 from adapters.persistence.repositories.payments import DjangoPaymentRepository
 from adapters.persistence.repositories.products import DjangoProductRepository
+from adapters.persistence.repositories.refunds import DjangoRefundRepository
 
 __all__ = [
     "DjangoBucketRepository",
@@ -18,4 +19,5 @@ __all__ = [
     "DjangoOrderRepository",
     "DjangoPaymentRepository",
     "DjangoProductRepository",
+    "DjangoRefundRepository",
 ]
