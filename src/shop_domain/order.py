@@ -195,11 +195,17 @@ class Order:
         return total
 
     def open_refund(self, refund: Refund) -> None:
-        """Record a new (pending) refund, never more than was paid (409/5008) nor more
-        units of a line than were bought (409/5009), counting refunds that have not
-        failed. Only a paid order is refunded."""
+        """Record a new (pending) refund: never more units of a line than were bought
+        minus those already returned (409/5009), never more than was paid minus what
+        refunds that have not failed hold (409/5008). Only a paid order is refunded."""
         if refund.amount.currency != self.total.currency:
             raise ValidationFailed(details={"amount": ["not the order's currency"]})
+        for ln in refund.lines:
+            left = self.returnable(ln.line_id)
+            if ln.quantity > left:
+                raise ReturnExceedsBought(
+                    details={"order_product_uuid": str(ln.line_id), "returnable": left}
+                )
         refundable = self.refundable
         if refund.amount > refundable:
             raise RefundExceedsPaid(
@@ -211,12 +217,6 @@ class Order:
             )
         if refund.delivery and any(r.delivery for r in self.refunds if r.counts):
             raise RefundExceedsPaid(details={"delivery": "already refunded"})
-        for ln in refund.lines:
-            left = self.returnable(ln.line_id)
-            if ln.quantity > left:
-                raise ReturnExceedsBought(
-                    details={"order_product_uuid": str(ln.line_id), "returnable": left}
-                )
         self.refunds.append(refund)
 
     def refund(self, refund_id: RefundId) -> Refund | None:
