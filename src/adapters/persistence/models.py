@@ -324,8 +324,8 @@ class PaymentEvent(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
     source = models.CharField(max_length=16)
-    old_status = models.CharField(max_length=16, blank=True, default="")
-    new_status = models.CharField(max_length=16)
+    old_status = models.CharField(max_length=24, blank=True, default="")
+    new_status = models.CharField(max_length=24)  # "partially_refunded" needs 18
     note = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
