@@ -52,7 +52,11 @@ class PlaceOrder:
         self._uow, self._ids, self._clock = uow, ids, clock
         self._gateways, self._settings = gateways, settings
 
-    def __call__(self, *, customer_id: CustomerId, payment: str) -> OrderView:
+    def __call__(
+        self, *, customer_id: CustomerId, payment: str, refund_account: str = ""
+    ) -> OrderView:
+        """``refund_account``: the customer's IBAN for a transfer refund (checked by the
+        caller), or empty."""
         method = self._gateways.method(payment)
         with self._uow as uow:
             lines, products = uow.buckets.lock_with_products(customer_id)
@@ -88,6 +92,7 @@ class PlaceOrder:
                 currency=self._settings.currency,
                 at=now,
             )
+            order.refund_account = refund_account
             uow.orders.add(order)
             uow.buckets.remove([line.id for line in lines])
             uow.products.save_stock(products.values())

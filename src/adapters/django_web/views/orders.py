@@ -13,12 +13,15 @@ from adapters.django_web.idempotency import idempotent
 from adapters.django_web.presenters import OK_UPDATED, order_json
 from adapters.django_web.quick_check import validated
 from adapters.django_web.views.base import ShopView
+from adapters.django_web.views.refund_account import refund_account
 from shop_domain.ids import OrderId
 
 
 class OrdersView(ShopView):
     class Input(serializers.Serializer):
         payment = serializers.CharField(max_length=32)
+        # Where a bank transfer refund goes (this shop's extension, see docs/api-contract.md).
+        refund_account = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
     @schema.operation(
         "orders", (200, schema.OrderPage), {400: "1000 bad query"}, parameters=schema.PAGING
@@ -45,7 +48,9 @@ class OrdersView(ShopView):
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
         order = self.use.place_order()(
-            customer_id=self.customer_id(request), payment=data["payment"]
+            customer_id=self.customer_id(request),
+            payment=data["payment"],
+            refund_account=refund_account(data.get("refund_account", "")),
         )
         return Response(order_json(order), status=201)
 
