@@ -408,3 +408,24 @@ def test_refunds_cost_the_order_pages_nothing_when_there_are_none(
         customer.get(f"/api/orders/{order['order_uuid']}")
     assert not any("shop_refund" in q["sql"] for q in none.captured_queries)
     assert Decimal(order_now(customer, order)["refunded"]) == 0
+
+
+def test_the_customer_gives_a_refund_account_with_the_order(
+    customer: Api, make_product: Any
+) -> None:
+    from adapters.persistence import models as m
+
+    product = make_product(stock=5, price="3.00")
+    customer.post("/api/bucket", {"product": product, "quantity": 1})
+    bad = customer.post("/api/orders", {"payment": "transfer", "refund_account": "PL00 1234"})
+    assert error_of(bad) == (400, 1000) and "refund_account" in bad.json()["details"]
+    good = customer.post(
+        "/api/orders",
+        {"payment": "transfer", "refund_account": "pl61 1090 1014 0000 0712 1981 2874"},
+    )
+    assert good.status_code == 201, good.content
+    row = m.Order.objects.get(pk=good.json()["order_uuid"])
+    assert row.refund_account == "PL61109010140000071219812874"
+    assert (
+        "refund_account" not in good.json()
+    )  # staff see it (admin), the order shape is the contract's
