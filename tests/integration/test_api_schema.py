@@ -111,7 +111,7 @@ def test_request_bodies_are_the_views_serializers(document: dict[str, Any]) -> N
 
     assert fields("register") == {"username", "password", "email", "first_name"}
     assert fields("bucket_add") == {"product", "quantity"}
-    assert fields("order_place") == {"payment"}
+    assert fields("order_place") == {"payment", "refund_account"}  # the latter: our extension
     assert fields("payment_confirm") == {"card_token"}
     assert fields("staff_product_create") == {
         "name", "price", "description", "product_type", "status", "stock", "active"

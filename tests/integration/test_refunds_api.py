@@ -429,3 +429,25 @@ def test_the_customer_gives_a_refund_account_with_the_order(
     assert (
         "refund_account" not in good.json()
     )  # staff see it (admin), the order shape is the contract's
+
+
+def test_a_stripe_refund_whose_answer_was_lost_is_found_and_never_made_twice(
+    customer: Api, staff: Api, make_product: Any, stripe_api: StripeDouble
+) -> None:
+    from datetime import timedelta
+
+    from adapters.django_web.containers import use_cases
+
+    order, _ = placed(customer, make_product)
+    pay_by_card(customer, order)
+    stripe_api.mode = "lost"
+    assert error_of(refund(staff, order, amount="20.00")) == (502, 5005)
+    stripe_api.mode = "up"
+    assert len(stripe_api.refunds) == 1  # Stripe made it; we never heard
+    stripe_api._idempotent.clear()  # its Idempotency-Key long expired (24 hours)
+
+    assert use_cases().reconcile_refunds()(older_than=timedelta(0)) == 1
+
+    assert len(stripe_api.refunds) == 1  # found by its metadata, not made again
+    seen = order_now(customer, order)
+    assert (seen["refunded"], seen["refunds"][0]["status"]) == ("20.00", "succeeded")

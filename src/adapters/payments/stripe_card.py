@@ -226,14 +226,38 @@ class StripeCardGateway:
         return _refund_result(refund)
 
     def look_up_refund(self, request: RefundRequest) -> RefundResult:
-        """The refund as Stripe has it now; one never created (Stripe was down) is asked
-        for again under the same Idempotency-Key."""
+        """The refund as Stripe has it now. One whose id we never heard (Stripe was down
+        or did not answer) is looked for among the payment's refunds by its metadata
+        first (an Idempotency-Key lasts 24 hours at Stripe, a refund forever), and only
+        when Stripe has none is it asked for again, under the same key."""
         if not request.external_ref:
-            return self.refund_money(request)
+            found = self._find_refund(request)
+            if found is None:
+                return self.refund_money(request)
+            return _refund_result(found)
         refund = self._call(
             "retrieve refund", lambda: self._client.v1.refunds.retrieve(request.external_ref)
         )
         return _refund_result(refund)
+
+    def _find_refund(self, request: RefundRequest) -> dict[str, Any] | None:
+        intent = request.payment.external_ref
+        if not intent:
+            return None
+        try:
+            page = self._client.v1.refunds.list(params={"payment_intent": intent, "limit": 100})
+            listed = page.to_dict().get("data")
+        except stripe.StripeError as error:
+            log.warning("stripe failed to list refunds: %s", type(error).__name__)
+            raise _unavailable() from error
+        except (AttributeError, TypeError, ValueError) as error:
+            raise _unavailable() from error
+        if not isinstance(listed, list):
+            raise _unavailable()
+        return next(
+            (r for r in listed if isinstance(r, dict) and _refund_id(r) == request.refund_id),
+            None,
+        )
 
     def look_up(self, payment: Payment) -> Notification | None:
         """The PaymentIntent's status, as its webhook would tell it; None while the

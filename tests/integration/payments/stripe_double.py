@@ -5,7 +5,8 @@ The double is a threading stdlib HTTP server on 127.0.0.1 (a free port). It take
 form-encoded bodies as Stripe's API does, checks the Bearer key, integer minor-unit
 amounts and the Idempotency-Key header (replaying a key's first answer), and
 behaves on Stripe's test tokens. ``mode`` makes it fail: ``"error"`` (500 with a
-Stripe error body), ``"garbage"`` (200 with a non-JSON body), ``"empty"`` (200
+Stripe error body), ``"garbage"`` (200 with a non-JSON body), ``"lost"`` (the
+request is carried out, then answered with garbage), ``"empty"`` (200
 ``{}``) or ``"hang"`` (answers only after ``hang_seconds``, past the client's
 timeout; released at once by ``stop()``).
 """
@@ -166,6 +167,14 @@ class StripeDouble:
             self.requests.append(Recorded(method, path, headers, form))
         if headers.get("authorization") != f"Bearer {self.api_key}":
             return _error(401, "invalid_request_error", "Invalid API Key provided")
+        if method == "GET" and path == "/v1/refunds":
+            with self._lock:
+                listed = [
+                    json.loads(json.dumps(r))
+                    for r in self.refunds.values()
+                    if r["payment_intent"] == form.get("payment_intent")
+                ]
+            return 200, {"object": "list", "data": listed, "has_more": False, "url": "/v1/refunds"}
         if method == "GET":
             found = _REFUND.match(path)
             if found:
@@ -405,9 +414,13 @@ class _Handler(BaseHTTPRequestHandler):
         if double.mode == "empty":
             self._send(200, b"{}")
             return
-        form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        query = urlsplit(self.path).query if method == "GET" else raw.decode("utf-8")
+        form = dict(parse_qsl(query, keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, body = double.handle(method, urlsplit(self.path).path, headers, form)
+        if double.mode == "lost":  # done, but the answer never arrives whole
+            self._send(200, b"<html>502 Bad Gateway</html>", "text/html")
+            return
         self._send(status, json.dumps(body).encode())
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
