@@ -19,6 +19,7 @@ from shop_app.use_cases import (
     guest_bucket,
     orders,
     payments,
+    refunds,
 )
 
 
@@ -82,7 +83,21 @@ class UseCases(containers.DeclarativeContainer):
     list_orders = providers.Factory(orders.ListOrders, uow=uow)
     get_order = providers.Factory(orders.GetOrder, uow=uow)
     list_events = providers.Factory(orders.ListEvents, log=event_log)
-    cancel_order = providers.Factory(orders.CancelOrder, uow=uow, clock=clock, gateways=gateways)
+    cancel_order = providers.Factory(
+        orders.CancelOrder, uow=uow, clock=clock, gateways=gateways, ids=ids
+    )
+
+    # refunds
+    refund_order = providers.Factory(
+        refunds.RefundOrder, uow=uow, ids=ids, clock=clock, gateways=gateways
+    )
+    list_refunds = providers.Factory(refunds.ListRefunds, uow=uow)
+    mark_refund_sent = providers.Factory(
+        refunds.MarkRefundSent, uow=uow, clock=clock, gateways=gateways
+    )
+    reconcile_refunds = providers.Factory(
+        refunds.ReconcileRefunds, uow=uow, clock=clock, gateways=gateways
+    )
 
     # payments
     start_payment = providers.Factory(

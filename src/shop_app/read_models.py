@@ -18,11 +18,13 @@ from shop_domain.ids import (
     OrderLineId,
     PaymentId,
     ProductId,
+    RefundId,
 )
 from shop_domain.money import Money
 from shop_domain.order import Order
 from shop_domain.payment import Payment
 from shop_domain.product import Product
+from shop_domain.refund import Refund
 
 
 @attrs.frozen(kw_only=True)
@@ -118,6 +120,47 @@ class OrderLineView:
 
 
 @attrs.frozen(kw_only=True)
+class RefundLineView:
+    line_id: OrderLineId
+    quantity: int
+    restock: bool
+
+
+@attrs.frozen(kw_only=True)
+class RefundView:
+    id: RefundId
+    order_id: OrderId
+    amount: Money
+    status: str
+    provider: str
+    reason: str
+    lines: tuple[RefundLineView, ...]
+    delivery: bool
+    external_ref: str
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, r: Refund) -> RefundView:
+        return cls(
+            id=r.id,
+            order_id=r.order_id,
+            amount=r.amount,
+            status=r.status.value,
+            provider=r.provider,
+            reason=r.reason,
+            lines=tuple(
+                RefundLineView(line_id=ln.line_id, quantity=ln.quantity, restock=ln.restock)
+                for ln in r.lines
+            ),
+            delivery=r.delivery,
+            external_ref=r.external_ref,
+            created_at=r.created_at,
+            completed_at=r.completed_at,
+        )
+
+
+@attrs.frozen(kw_only=True)
 class OrderView:
     id: OrderId
     customer_id: CustomerId
@@ -127,6 +170,8 @@ class OrderView:
     total: Money
     payment_method: str
     lines: tuple[OrderLineView, ...]
+    refunded: Money
+    refunds: tuple[RefundView, ...] = ()
     delivery: OrderDelivery | None = None  # frozen values: safe to hand out
     fulfilment: Fulfilment | None = None
 
@@ -141,6 +186,8 @@ class OrderView:
     @classmethod
     def of(cls, o: Order) -> OrderView:
         return cls(
+            refunded=o.refunded,
+            refunds=tuple(RefundView.of(r) for r in o.refunds),
             id=o.id,
             customer_id=o.customer_id,
             status=o.status.value,

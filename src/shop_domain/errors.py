@@ -278,3 +278,22 @@ class DeliveryMethodNotFound(NotFound):
 
     code = 1013
     message = "delivery method not found"
+
+
+# --- refunds ---------------------------------------------------------------------
+class RefundExceedsPaid(Conflict):
+    """More than was paid minus what is already refunded (or held by pending refunds);
+    also an order that was never paid, or is returned: nothing of it can be refunded."""
+
+    code = 5008
+    message = "refund exceeds what can be refunded"
+
+
+class ReturnExceedsBought(Conflict):
+    code = 5009
+    message = "quantity exceeds what can be returned"
+
+
+class RefundNotFound(NotFound):
+    code = 5010
+    message = "refund not found"

@@ -21,6 +21,7 @@ class PaymentStatus(enum.StrEnum):
     FAILED = "failed"
     CANCELED = "canceled"
     REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
 
 
 class ChangeSource(enum.StrEnum):
@@ -33,13 +34,14 @@ class ChangeSource(enum.StrEnum):
 
 _S = PaymentStatus
 # Statuses only move forward: nothing returns to pending once acted on, and
-# succeeded only ever becomes refunded. A provider that reports money taken after
+# succeeded only ever becomes (partially) refunded. A provider that reports money taken after
 # we gave up on the attempt (failed, canceled) is believed: the money is real and
 # must be accounted for (and given back, see shop_app's payment use cases).
 ALLOWED: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     _S.PENDING: frozenset({_S.REQUIRES_ACTION, _S.SUCCEEDED, _S.FAILED, _S.CANCELED}),
     _S.REQUIRES_ACTION: frozenset({_S.SUCCEEDED, _S.FAILED, _S.CANCELED}),
-    _S.SUCCEEDED: frozenset({_S.REFUNDED}),
+    _S.SUCCEEDED: frozenset({_S.REFUNDED, _S.PARTIALLY_REFUNDED}),
+    _S.PARTIALLY_REFUNDED: frozenset({_S.REFUNDED}),
     _S.FAILED: frozenset({_S.SUCCEEDED}),
     _S.CANCELED: frozenset({_S.SUCCEEDED}),
     _S.REFUNDED: frozenset(),

@@ -111,7 +111,13 @@ def test_request_bodies_are_the_views_serializers(document: dict[str, Any]) -> N
 
     assert fields("register") == {"username", "password", "email", "first_name"}
     assert fields("bucket_add") == {"product", "quantity"}
-    assert fields("order_place") == {"payment", "delivery_method", "address", "point_id"}
+    assert fields("order_place") == {  # refund_account: our extension
+        "payment",
+        "delivery_method",
+        "address",
+        "point_id",
+        "refund_account",
+    }
     assert fields("payment_confirm") == {"card_token"}
     assert fields("staff_product_create") == {
         "name", "price", "description", "product_type", "status", "stock", "active"
@@ -128,6 +134,8 @@ def _samples() -> dict[str, dict[str, Any]]:
         OrderView,
         PaymentView,
         ProductView,
+        RefundLineView,
+        RefundView,
     )
     from shop_domain.money import Money
 
@@ -145,11 +153,18 @@ def _samples() -> dict[str, dict[str, Any]]:
         id=uuid.uuid4(), customer_id=customer.id, product_id=product.id, product_name="n",
         quantity=1, unit_price=money, reserved_until=now,
     )  # fmt: skip
+    refund = RefundView(
+        id=uuid.uuid4(), order_id=uuid.uuid4(), amount=money, status="succeeded",
+        provider="sandbox", reason="", delivery=False, external_ref="", created_at=now,
+        completed_at=now,
+        lines=(RefundLineView(line_id=uuid.uuid4(), quantity=1, restock=True),),
+    )  # fmt: skip
     order = OrderView(
         id=uuid.uuid4(), customer_id=customer.id, status="new", created_at=now, paid_at=None,
         total=money, payment_method="card",
         lines=(OrderLineView(id=uuid.uuid4(), product_id=product.id, product_name="n",
                              quantity=1, unit_price=money),),
+        refunded=money, refunds=(refund,),
     )  # fmt: skip
     payment = PaymentView(
         id=uuid.uuid4(), order_id=order.id, method="card", provider="sandbox", status="pending",
@@ -165,6 +180,8 @@ def _samples() -> dict[str, dict[str, Any]]:
         "Order": p.order_json(order),
         "OrderLine": p.order_json(order)["lines"][0],
         "Payment": p.payment_json(payment),
+        "Refund": p.refund_json(refund),
+        "RefundLine": p.refund_json(refund)["lines"][0],
         "StatusMessage": p.OK_REMOVED,
     }
 

@@ -143,6 +143,9 @@ CONTRACT_STATUS = {
     5005: 502,
     5006: 409,
     5007: 409,
+    5008: 409,
+    5009: 409,
+    5010: 404,
     5011: 409,
     6001: 404,
     6002: 400,
@@ -187,6 +190,7 @@ def target(world: dict[str, Any], route: str) -> tuple[Api, str]:
         "/api/admin/delivery-methods/": "courier",
         # Unknown ids answer 404/6001 to the methods the routes have; the others, 405.
         "/api/admin/webhooks/": "00000000-0000-4000-8000-000000000000",
+        "/api/admin/refunds/": "00000000-0000-4000-8000-000000000000",  # 404/5010
     }
     for prefix, value in ids.items():
         if route.startswith(prefix):

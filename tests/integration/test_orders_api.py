@@ -25,6 +25,8 @@ ORDER_FIELDS = {
     "items_total",
     "delivery",
     "fulfilment",
+    "refunded",
+    "refunds",
 }
 LINE_FIELDS = {"order_product_uuid", "product", "product_name", "quantity", "value"}
 UPDATED = {"status": "OK", "message": "updated"}

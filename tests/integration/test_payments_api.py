@@ -674,12 +674,15 @@ def test_canceling_a_paid_payu_order_asks_payu_for_the_refund(
     assert canceled.status_code == 200, canceled.content
     assert order_now(customer, order)["status"] == "returned"
     (refund,) = payu.orders[ref].refunds
-    assert refund["extRefundId"] == f"refund-{payment['payment_uuid']}"
+    (ours,) = order_now(customer, order)["refunds"]
+    assert refund["extRefundId"] == ours["refund_uuid"]
+    assert (refund["amount"], ours["status"]) == ("9000", "pending")
     # Requested, not yet done: PayU's FINALIZED report makes the payment refunded.
     assert payment_now(customer, order)["status"] == "succeeded"
     payu.finalize_refund(ref)
     assert post_signed(NOTIFY, *payu.refund_notification(ref)).status_code == 200
     assert payment_now(customer, order)["status"] == "refunded"
+    assert order_now(customer, order)["refunds"][0]["status"] == "succeeded"
     assert events(payment["payment_uuid"])[-1] == ("provider", "succeeded", "refunded")
 
 
@@ -967,7 +970,9 @@ def test_canceling_a_paid_stripe_order_refunds_at_once(
     assert refund["payment_intent"] == intent_id
     assert order_now(customer, order)["status"] == "returned"
     assert payment_now(customer, order)["status"] == "refunded"
-    assert events(payment["payment_uuid"])[-1] == ("customer", "succeeded", "refunded")
+    assert events(payment["payment_uuid"])[-1] == ("provider", "succeeded", "refunded")
+    (ours,) = order_now(customer, order)["refunds"]
+    assert stripe_api.refund_keys == {ours["refund_uuid"]: refund["id"]}
 
 
 def test_the_sandbox_page_is_only_there_for_the_sandbox(customer: Api, make_product: Any) -> None:

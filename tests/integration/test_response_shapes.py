@@ -292,6 +292,19 @@ def _staff(staff: Api, me: Api, transfer_order: str) -> None:
     staff.post(f"/api/admin/orders/{transfer_order}/set_paid")
     staff.post(f"/api/admin/orders/{transfer_order}/set_paid")  # 409
     staff.post(f"/api/admin/orders/{uuid4()}/set_paid")  # 404
+    refunds = f"/api/admin/orders/{transfer_order}/refunds"
+    made = staff.post(refunds, {"amount": "1.00", "reason": "goodwill"})
+    assert made.status_code == 201, made.content
+    staff.post(refunds, {"amount": "-1"})  # 400
+    staff.post(refunds, {"amount": "999999.00"})  # 409/5008
+    staff.post(f"/api/admin/orders/{uuid4()}/refunds", {"amount": "1.00"})  # 404
+    staff.get(refunds)
+    staff.get(refunds, page="x")  # 400
+    staff.get(f"/api/admin/orders/{uuid4()}/refunds")  # 404
+    sent = f"/api/admin/refunds/{made.json()['refund_uuid']}/mark_sent"
+    staff.post(sent, {})
+    staff.post(sent, {"reference": 7})  # 400
+    staff.post(f"/api/admin/refunds/{uuid4()}/mark_sent", {})  # 404/5010
 
 
 def _payu(answers: list[Answer], me: Api, make_product: Any, payu: PayUDouble) -> None:

@@ -29,6 +29,7 @@ from shop_app.ports.payment_gateway import PaymentGateways
 from shop_app.read_models import CustomerView, ProductView
 from shop_app.settings import ShopSettings
 from shop_domain.order import PaymentMethod
+from shop_domain.refund import RefundStatus
 
 
 @attrs.define
@@ -66,7 +67,11 @@ def build_shop(
     clock = FixedClock()
     card = FakePaymentGateway("card-fake")
     transfer = FakePaymentGateway(
-        "transfer-fake", customer_confirms=False, next_action={"type": "bank_transfer"}
+        "transfer-fake",
+        customer_confirms=False,
+        next_action={"type": "bank_transfer"},
+        refunds_locally=True,  # a payout staff send, pending until marked sent
+        refund_status=RefundStatus.PENDING,
     )
     payu = FakePaymentGateway("payu-fake", next_action={"type": "redirect", "url": "https://x"})
     use = UseCases(

@@ -312,6 +312,11 @@ def test_a_paid_transfer_order_canceled_is_refunded_by_hand(shop: Shop) -> None:
     shop.use.cancel_order()(order_id=order.id, customer_id=None, source=ChangeSource.STAFF)
 
     assert status_of(shop, order) == OrderStatus.RETURNED
+    # The payout waits for staff: the money is back only once they mark it sent.
+    (refund,) = shop.store.tables.orders[order.id].refunds
+    assert refund.status.value == "pending"
+    assert shop.store.tables.payments[payment.id].status == PaymentStatus.SUCCEEDED
+    shop.use.mark_refund_sent()(refund_id=refund.id)
     assert shop.store.tables.payments[payment.id].status == PaymentStatus.REFUNDED
 
 

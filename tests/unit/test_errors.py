@@ -47,6 +47,9 @@ CONTRACT: dict[int, list[tuple[type[e.ShopError], type[e.ShopError], int]]] = {
     5005: [(e.PaymentProviderUnavailable, e.Unavailable, 502)],
     5006: [(e.AmountMismatch, e.Conflict, 409)],
     5007: [(e.TransferConfirmedOnArrival, e.Conflict, 409)],
+    5008: [(e.RefundExceedsPaid, e.Conflict, 409)],  # contract Part 2
+    5009: [(e.ReturnExceedsBought, e.Conflict, 409)],  # contract Part 2
+    5010: [(e.RefundNotFound, e.NotFound, 404)],  # contract Part 2
     5011: [(e.NoPaymentAwaitsConfirmation, e.Conflict, 409)],  # contract Part 2
     6001: [(e.WebhookEndpointNotFound, e.NotFound, 404)],  # also an unknown delivery
     6002: [(e.WebhookAddressRefused, e.InvalidInput, 400)],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,7 +18,6 @@ from shop_domain.errors import (
     OrderNotCancelable,
     OrderNotFound,
     PaymentMethodNotAvailable,
-    PaymentProviderUnavailable,
     ProductNotAvailable,
     ValidationFailed,
 )
@@ -25,6 +25,7 @@ from shop_domain.ids import OrderId
 from shop_domain.money import Money
 from shop_domain.order import OrderStatus, PaymentMethod
 from shop_domain.payment import ChangeSource, PaymentStatus
+from shop_domain.refund import RefundStatus
 from tests.unit.shop import Shop
 
 
@@ -284,27 +285,38 @@ def test_canceling_a_paid_order_refunds_it_through_its_provider(
     payment = shop.use.start_payment()(customer_id=alice.id, order_id=order.id)
     shop.use.confirm_payment()(customer_id=alice.id, order_id=order.id, params={})
     cancel(shop, alice, order)
-    assert shop.card.refunded == [payment.id]
+    (asked,) = shop.card.refund_requests
+    (refund,) = shop.store.tables.orders[order.id].refunds
+    assert (asked.payment.id, asked.refund_id, asked.amount) == (payment.id, refund.id, order.total)
+    assert refund.status == RefundStatus.SUCCEEDED
     stored = shop.store.tables.payments[payment.id]
     assert stored.status == PaymentStatus.REFUNDED
     assert (stored.history[-1].old, stored.history[-1].source) == (
         PaymentStatus.SUCCEEDED,
-        ChangeSource.CUSTOMER,
+        ChangeSource.PROVIDER,
     )
     assert status_of(shop, order) == OrderStatus.RETURNED
     assert shop.stock_of(mug.id) == (10, 0)
 
 
-def test_a_paid_order_stays_paid_when_the_refund_cannot_reach_the_provider(
+def test_a_canceled_paid_order_whose_provider_is_down_keeps_its_refund_pending(
     shop: Shop, alice: CustomerView, mug: ProductView, order: OrderView
 ) -> None:
-    shop.use.start_payment()(customer_id=alice.id, order_id=order.id)
+    payment = shop.use.start_payment()(customer_id=alice.id, order_id=order.id)
     shop.use.confirm_payment()(customer_id=alice.id, order_id=order.id, params={})
     shop.card.down = True
-    with pytest.raises(PaymentProviderUnavailable):
-        cancel(shop, alice, order)
-    assert status_of(shop, order) == OrderStatus.PAID
-    assert shop.stock_of(mug.id) == (7, 0)
+    cancel(shop, alice, order)  # the customer's cancel takes effect
+    assert status_of(shop, order) == OrderStatus.RETURNED
+    assert shop.stock_of(mug.id) == (10, 0)
+    (refund,) = shop.store.tables.orders[order.id].refunds
+    assert refund.status == RefundStatus.PENDING  # nothing counted as refunded
+    assert shop.store.tables.payments[payment.id].status == PaymentStatus.SUCCEEDED
+    # The reconciliation job asks again, under the same idempotency key.
+    shop.card.down = False
+    shop.clock.advance(minutes=20)
+    assert shop.use.reconcile_refunds()(older_than=timedelta(minutes=15)) == 1
+    assert [r.refund_id for r in shop.card.refund_requests] == [refund.id]
+    assert shop.store.tables.payments[payment.id].status == PaymentStatus.REFUNDED
 
 
 def test_canceling_twice_is_refused_and_returns_stock_once(

@@ -25,6 +25,8 @@ LEGAL = [
     (S.REQUIRES_ACTION, S.FAILED),
     (S.REQUIRES_ACTION, S.CANCELED),
     (S.SUCCEEDED, S.REFUNDED),
+    (S.SUCCEEDED, S.PARTIALLY_REFUNDED),
+    (S.PARTIALLY_REFUNDED, S.REFUNDED),
     # a provider reporting money taken after we gave up is believed (then refunded)
     (S.FAILED, S.SUCCEEDED),
     (S.CANCELED, S.SUCCEEDED),

@@ -250,8 +250,12 @@ class ShopMachine(RuleBasedStateMachine):
         for order_id, count in held.items():
             assert count == 1, f"order {order_id} holds {count} successful payments"
             order = t.orders[order_id]
-            assert order.status == OrderStatus.PAID
             assert t.payments[order.paid_by].status == PaymentStatus.SUCCEEDED
+            if order.status != OrderStatus.PAID:
+                # Returned, its money on the way back: refunds (a transfer payout still
+                # to be sent, say) hold all of it.
+                assert order.status == OrderStatus.RETURNED
+                assert order.refund_held == order.total
         for order in t.orders.values():
             if order.status == OrderStatus.PAID:
                 assert held[order.id] == 1

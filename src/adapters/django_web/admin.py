@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from adapters.django_web import admin_refunds
 from adapters.django_web.containers import use_cases
 from adapters.django_web.errors import json_error
 from adapters.django_web.throttling import login_throttle
@@ -114,8 +115,11 @@ DELETE_REFUSED = "orders and payments are the audit trail: cancel or refund inst
 
 class OrderLineInline(ReadOnlyInline):
     model = m.OrderLine
-    readonly_fields = ("product", "product_name", "quantity", "unit_price")
-    exclude = ("position",)
+    # Staff refund lines from the order page: the units to refund per line (and whether
+    # they go back on hand), sent through the refund use case on save (admin_refunds).
+    form = admin_refunds.OrderLineRefundForm
+    readonly_fields = ("product", "product_name", "quantity", "unit_price", "returned")
+    fields = (*readonly_fields, "refund_quantity", "restock")
 
 
 class PaymentInline(ReadOnlyInline):
@@ -131,13 +135,25 @@ class OrderAdmin(NoDeletion, admin.ModelAdmin):
     search_fields = ("id", "customer__username")
     readonly_fields = (
         "customer", "status", "payment_method", "total", "currency",
-        "created_at", "paid_at", "paid_by",
+        "created_at", "paid_at", "paid_by", "refund_held", "refunded", "refund_account",
     )  # fmt: skip
-    inlines = [OrderLineInline, PaymentInline]
+    form = admin_refunds.OrderRefundForm
+    inlines = [OrderLineInline, PaymentInline, admin_refunds.RefundInline]
     actions = ["mark_transfer_paid", "cancel_orders"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Orders change only through the use cases (row locks, events): never a save of
+        the whole row from the admin's copy of it."""
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # No inline row is written from the admin: lines never change, payments and
+        # refunds change through use cases. The lines' refund fields make one refund.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if formset.model is m.OrderLine:
+            admin_refunds.refund_lines(self, request, form, formset)
 
     @admin.action(description="Mark transfer paid (money arrived)")
     def mark_transfer_paid(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:

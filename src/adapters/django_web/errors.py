@@ -60,7 +60,7 @@ def translate(exc: Exception) -> e.ShopError | None:
         return exc
     if isinstance(exc, drf.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        return e.ValidationFailed(details=detail)
+        return e.ValidationFailed(details=_string_keys(detail))
     if isinstance(exc, drf.ParseError):
         return e.ValidationFailed(details={"body": [str(exc.detail)]})
     if isinstance(exc, drf.UnsupportedMediaType):
@@ -123,3 +123,12 @@ def handler400(request: object, exception: Exception | None = None) -> JsonRespo
 
 def csrf_failure(request: object, reason: str = "") -> JsonResponse:
     return json_error(t.CsrfFailed(details={"reason": reason}))
+
+
+def _string_keys(detail: Any) -> Any:
+    """DRF words errors of list items under their index (an int): JSON keys are text."""
+    if isinstance(detail, dict):
+        return {str(k): _string_keys(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [_string_keys(v) for v in detail]
+    return detail

@@ -37,6 +37,19 @@ def _fingerprint(request: Request) -> str:
 
 def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
     """Wrap a view method of a logged-in customer route."""
+    return _idempotent(handler, keep_failures=False)
+
+
+def idempotent_keeping_failures(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """The same, but an answer of 500 or more is kept and replayed too: for a route whose
+    failure may already have had an effect elsewhere (a refund recorded, its provider
+    perhaps reached), so that a retry with the key never asks the provider again."""
+    return _idempotent(handler, keep_failures=True)
+
+
+def _idempotent(
+    handler: Callable[..., Response], *, keep_failures: bool
+) -> Callable[..., Response]:
 
     @wraps(handler)
     def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -66,7 +79,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         try:
             response = handler(view, request, *args, **kwargs)
         except ShopError as error:
-            if status_for(error) >= 500:  # worth retrying: the key is free again
+            if status_for(error) >= 500 and not keep_failures:  # worth retrying: key freed
                 store.release(customer, key)
                 raise
             response = shop_error_response(error)

@@ -15,6 +15,7 @@ from shop_app.read_models import (
     OrderView,
     PaymentView,
     ProductView,
+    RefundView,
 )
 from shop_domain.delivery import Address, DeliveryMethod, Fulfilment, OrderDelivery, SavedAddress
 from shop_domain.guest_bucket import MergedLine
@@ -129,6 +130,8 @@ def order_json(o: OrderView) -> dict[str, Any]:
         "items_total": money(o.items_total),
         "delivery": order_delivery_json(o.delivery),
         "fulfilment": fulfilment_json(o.fulfilment),
+        "refunded": money(o.refunded),
+        "refunds": [refund_json(r) for r in o.refunds],
     }
 
 
@@ -194,6 +197,24 @@ def fulfilment_json(f: Fulfilment | None) -> dict[str, Any] | None:
     }
 
 
+def refund_json(r: RefundView) -> dict[str, Any]:
+    return {
+        "refund_uuid": str(r.id),
+        "order": str(r.order_id),
+        "amount": money(r.amount),
+        "currency": r.amount.currency,
+        "status": r.status,
+        "provider": r.provider,
+        "reason": r.reason,
+        "lines": [
+            {"order_product_uuid": str(ln.line_id), "quantity": ln.quantity, "restock": ln.restock}
+            for ln in r.lines
+        ],
+        "created_at": when(r.created_at),
+        "completed_at": when(r.completed_at),
+    }
+
+
 def payment_json(p: PaymentView) -> dict[str, Any]:
     return {
         "payment_uuid": str(p.id),
@@ -207,8 +228,10 @@ def payment_json(p: PaymentView) -> dict[str, Any]:
     }
 
 
-def event_subject_json(subject: OrderView | PaymentView) -> dict[str, Any]:
-    """An event's ``data``: its order or payment exactly as the API shows it."""
+def event_subject_json(subject: OrderView | PaymentView | RefundView) -> dict[str, Any]:
+    """An event's ``data``: its order, payment or refund exactly as the API shows it."""
+    if isinstance(subject, RefundView):
+        return refund_json(subject)
     return order_json(subject) if isinstance(subject, OrderView) else payment_json(subject)
 
 

@@ -34,6 +34,7 @@ from adapters.django_web.paging import PageQuery
 from shop_domain.order import OrderStatus, PaymentMethod
 from shop_domain.payment import PaymentStatus
 from shop_domain.product import ProductStatus
+from shop_domain.refund import RefundStatus
 
 # --- fields ---------------------------------------------------------------------------
 
@@ -290,6 +291,28 @@ class Fulfilment(serializers.Serializer):
     shipped_at = serializers.DateTimeField()
 
 
+RefundStatusField = _enum("RefundStatus", (s.value for s in RefundStatus), "Refund status")
+
+
+class RefundLine(serializers.Serializer):
+    order_product_uuid = serializers.UUIDField()
+    quantity = serializers.IntegerField(min_value=1)
+    restock = serializers.BooleanField()
+
+
+class Refund(serializers.Serializer):
+    refund_uuid = serializers.UUIDField()
+    order = serializers.UUIDField()
+    amount = MoneyField()
+    currency = serializers.CharField()
+    status = RefundStatusField()
+    provider = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    lines = RefundLine(many=True)
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
 class Order(serializers.Serializer):
     order_uuid = serializers.UUIDField()
     status = OrderStatusField()
@@ -303,6 +326,8 @@ class Order(serializers.Serializer):
     items_total = MoneyField(help_text="The lines' total; sum = items_total + delivery price")
     delivery = OrderDelivery(allow_null=True)
     fulfilment = Fulfilment(allow_null=True)
+    refunded = MoneyField(help_text="Sum of the succeeded refunds")
+    refunds = Refund(many=True)
 
 
 class Payment(serializers.Serializer):
@@ -344,6 +369,7 @@ EventPage = _page("EventPage", Event)
 AddressPage = _page("AddressPage", Address)
 DeliveryMethodPage = _page("DeliveryMethodPage", DeliveryMethod)
 StaffDeliveryMethodPage = _page("StaffDeliveryMethodPage", StaffDeliveryMethod)
+RefundPage = _page("RefundPage", Refund)
 
 BucketLineOrRemoved = PolymorphicProxySerializer(
     component_name="BucketLineOrRemoved",
@@ -362,6 +388,7 @@ CLOSED = (
     | {s.__name__ for s in (AddressFields, Address, DeliveryMethod, StaffDeliveryMethod)}
     | {s.__name__ for s in (OrderDelivery, Fulfilment, AddressPage, DeliveryMethodPage)}
     | {StaffDeliveryMethodPage.__name__}
+    | {s.__name__ for s in (Refund, RefundLine, RefundPage)}
 )
 
 NOTIFICATION_REPLY = {"type": "object", "additionalProperties": True}

@@ -17,6 +17,7 @@ from adapters.django_web.views import (
     delivery,
     orders,
     payments,
+    refunds,
     service,
     staff,
     webhooks,
@@ -103,6 +104,16 @@ urlpatterns: list[Any] = [
         "api/admin/orders/<uuid:order_id>/fulfil",
         delivery.StaffFulfilView.as_view(),
         "staff-order-fulfil",
+    ),
+    *route(
+        "api/admin/orders/<uuid:order_id>/refunds",
+        refunds.OrderRefundsView.as_view(),
+        "staff-order-refunds",
+    ),
+    *route(
+        "api/admin/refunds/<uuid:refund_id>/mark_sent",
+        refunds.MarkRefundSentView.as_view(),
+        "staff-refund-mark-sent",
     ),
     *route("api/admin/webhooks", webhooks.WebhooksView.as_view(), "staff-webhooks"),
     *route(

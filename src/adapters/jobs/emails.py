@@ -1,6 +1,8 @@
 """E-mails to the customer, one per (order, kind) however often anything is retried:
 the ``shop_sent_email`` row of the pair is inserted in the transaction that sends it,
-and a unique key refuses the second (a concurrent one waits, then is refused)."""
+and a unique key refuses the second (a concurrent one waits, then is refused). A
+refund's e-mail is one per refund (an order may have several): its mark carries the
+refund's id where the others carry the order's."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.template import Context, Engine
 from django.utils import timezone
 
-from adapters.persistence.models import Customer, SentEmail
+from adapters.persistence.models import Customer, Order, SentEmail
 from shop_app.ports.email import EmailSender, OutgoingEmail
 
 log = logging.getLogger(__name__)
@@ -71,9 +73,16 @@ def delivery_text(order: dict[str, Any], language: str) -> str:
 
 
 def compose(
-    kind: str, order: dict[str, Any], *, to: str, name: str, language: str
+    kind: str,
+    order: dict[str, Any],
+    *,
+    to: str,
+    name: str,
+    language: str,
+    refund: dict[str, Any] | None = None,
 ) -> OutgoingEmail:
-    """The message of ``kind`` for an order as the API shows it (the event's data)."""
+    """The message of ``kind`` for an order as the API shows it (the event's data), or
+    for one of its refunds (``refund``, then ``order`` is the order it belongs to)."""
     transfer = None
     if kind == "order_confirmation" and order.get("payment") == "transfer":
         from adapters.payments.bank_transfer import transfer_title
@@ -92,13 +101,31 @@ def compose(
         "delivery": delivery_text(order, language),
         "fulfilment": order.get("fulfilment"),
         "shop": settings.SHOP.get("public_url", ""),
+        "refund": refund,
     }
     text = _TEXT.get_template(f"{language}/{kind}.txt").render(Context(context))
     html = _HTML.get_template(f"{language}/{kind}.html").render(Context(context))
     subject = SUBJECTS[language][kind].format(short=order["order_uuid"][:8])
-    return OutgoingEmail(
-        key=f"{order['order_uuid']}:{kind}", to=to, subject=subject, text=text, html=html
-    )
+    about = refund["refund_uuid"] if refund is not None else order["order_uuid"]
+    return OutgoingEmail(key=f"{about}:{kind}", to=to, subject=subject, text=text, html=html)
+
+
+def _order_of_refund(refund: dict[str, Any]) -> dict[str, Any] | None:
+    """What the e-mail templates read of a refund's order."""
+    row = Order.objects.filter(pk=refund["order"]).prefetch_related("lines").first()
+    if row is None:
+        return None
+    return {
+        "order_uuid": str(row.pk),
+        "customer": str(row.customer_id),
+        "payment": row.payment_method,
+        "sum": str(row.total),
+        "currency": row.currency,
+        "lines": [
+            {"product_name": ln.product_name, "quantity": ln.quantity, "value": str(ln.unit_price)}
+            for ln in row.lines.all()
+        ],
+    }
 
 
 def send_for_event(event: dict[str, Any], sender: EmailSender) -> bool:
@@ -107,7 +134,12 @@ def send_for_event(event: dict[str, Any], sender: EmailSender) -> bool:
     kind = KIND_OF_EVENT.get(event["type"])
     if kind is None:
         return False
-    order = event["data"]
+    order, refund = event["data"], None
+    if "refund_uuid" in order:  # a refund event: its data is the refund
+        refund, found = order, _order_of_refund(order)
+        if found is None:
+            return False
+        order = found
     customer = (
         Customer.objects.filter(pk=order["customer"])
         .only("email", "first_name", "username")
@@ -121,12 +153,13 @@ def send_for_event(event: dict[str, Any], sender: EmailSender) -> bool:
         to=customer.email,
         name=customer.first_name or customer.username,
         language=settings.SHOP.get("language", "en"),
+        refund=refund,
     )
     with transaction.atomic():
         try:
             with transaction.atomic():
                 SentEmail.objects.create(
-                    order_id=order["order_uuid"],
+                    order_id=refund["refund_uuid"] if refund else order["order_uuid"],
                     kind=kind,
                     recipient=customer.email,
                     event_id=event["id"].removeprefix("evt_"),

@@ -97,7 +97,11 @@ def reconcile_payments() -> int:
     from adapters.django_web.containers import use_cases
 
     minutes = float(settings.SHOP.get("reconcile_after_minutes", 15))
-    return int(use_cases().reconcile_payments()(older_than=timedelta(minutes=minutes)))
+    older_than = timedelta(minutes=minutes)
+    # Payments first, then refunds still pending (their provider was down when first
+    # asked, or its notification was lost): both applied exactly like a notification.
+    payments = int(use_cases().reconcile_payments()(older_than=older_than))
+    return payments + int(use_cases().reconcile_refunds()(older_than=older_than))
 
 
 def purge_idempotency() -> int:

@@ -37,10 +37,17 @@ from uuid import UUID
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from shop_app.ports.payment_gateway import GatewayResult, Notification, PaymentRequest
+from shop_app.ports.payment_gateway import (
+    GatewayResult,
+    Notification,
+    PaymentRequest,
+    RefundRequest,
+    RefundResult,
+)
 from shop_domain.errors import InvalidNotificationSignature, TransferConfirmedOnArrival
 from shop_domain.money import Money, minor_exponent
 from shop_domain.payment import Payment, PaymentStatus
+from shop_domain.refund import RefundStatus
 
 PROVIDER = "bank_transfer"
 TITLE_PREFIX = "SHOP"
@@ -115,6 +122,7 @@ class BankTransferGateway:
     provider = PROVIDER
     customer_confirms = False
     answers_locally = True  # the instructions are computed here
+    refunds_locally = True  # a payout staff send: nobody to call
 
     def __init__(self, iban: str, holder: str):
         try:
@@ -149,6 +157,10 @@ class BankTransferGateway:
     def refund(self, payment: Payment) -> GatewayResult:
         # Staff send the money back by hand; the shop records it as returned.
         return GatewayResult(status=PaymentStatus.REFUNDED, external_ref=payment.external_ref)
+
+    def refund_money(self, request: RefundRequest) -> RefundResult:
+        """A payout to the customer's account: pending until staff mark it sent."""
+        return RefundResult(status=RefundStatus.PENDING)
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         raise InvalidNotificationSignature("banks send no notifications")

@@ -27,7 +27,13 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from shop_app.ports.payment_gateway import GatewayResult, Notification, PaymentRequest
+from shop_app.ports.payment_gateway import (
+    GatewayResult,
+    Notification,
+    PaymentRequest,
+    RefundRequest,
+    RefundResult,
+)
 from shop_domain.errors import (
     InvalidNotificationSignature,
     PaymentDeclined,
@@ -36,6 +42,7 @@ from shop_domain.errors import (
 from shop_domain.ids import PaymentId
 from shop_domain.money import Money
 from shop_domain.payment import Payment, PaymentStatus
+from shop_domain.refund import RefundStatus
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 
@@ -93,6 +100,7 @@ class CardSandboxGateway:
     provider = "sandbox"
     customer_confirms = True
     answers_locally = True  # a sandbox: no one to call
+    refunds_locally = True
 
     def __init__(
         self,
@@ -142,6 +150,10 @@ class CardSandboxGateway:
         return GatewayResult(
             status=PaymentStatus.REFUNDED, external_ref=external_ref_for(payment.id)
         )
+
+    def refund_money(self, request: RefundRequest) -> RefundResult:
+        """The sandbox gives money back at once."""
+        return RefundResult(status=RefundStatus.SUCCEEDED, external_ref=f"re_{request.refund_id}")
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         signature = _header(headers, SIGNATURE_HEADER)

@@ -10,16 +10,24 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from shop_app.ports.payment_gateway import GatewayResult, Notification, PaymentRequest
+from shop_app.ports.payment_gateway import (
+    GatewayResult,
+    Notification,
+    PaymentRequest,
+    RefundNote,
+    RefundRequest,
+    RefundResult,
+)
 from shop_domain.errors import (
     InvalidNotificationSignature,
     PaymentDeclined,
     PaymentProviderUnavailable,
     ShopError,
 )
-from shop_domain.ids import PaymentId
+from shop_domain.ids import PaymentId, RefundId
 from shop_domain.money import Money
 from shop_domain.payment import Payment, PaymentStatus
+from shop_domain.refund import RefundStatus
 
 
 class FakePaymentGateway:
@@ -40,6 +48,8 @@ class FakePaymentGateway:
         start_status: PaymentStatus = PaymentStatus.PENDING,
         next_action: dict[str, Any] | None = None,
         secret: str = "fake-secret",
+        refunds_locally: bool = False,
+        refund_status: RefundStatus = RefundStatus.SUCCEEDED,
     ):
         self.provider = provider
         self.customer_confirms = customer_confirms
@@ -55,6 +65,12 @@ class FakePaymentGateway:
         #: What a status query answers per payment (reconciliation); absent: nothing yet.
         self.statuses: dict[PaymentId, tuple[PaymentStatus, Money | None]] = {}
         self.looked_up: list[PaymentId] = []
+        self.refunds_locally = refunds_locally
+        #: What refund_money answers; every call is recorded, by refund id.
+        self.refund_status = refund_status
+        self.refund_requests: list[RefundRequest] = []
+        #: What a refund look-up answers per refund (absent: refund_status).
+        self.refund_statuses: dict[RefundId, RefundStatus] = {}
 
     def _check_up(self) -> None:
         if self.down:
@@ -85,6 +101,17 @@ class FakePaymentGateway:
         self.refunded.append(payment.id)
         return GatewayResult(status=PaymentStatus.REFUNDED)
 
+    def refund_money(self, request: RefundRequest) -> RefundResult:
+        self._check_up()
+        self.refund_requests.append(request)
+        return RefundResult(status=self.refund_status, external_ref=f"re-{request.refund_id}")
+
+    def look_up_refund(self, request: RefundRequest) -> RefundResult:
+        self._check_up()
+        self.refund_requests.append(request)
+        status = self.refund_statuses.get(request.refund_id, self.refund_status)
+        return RefundResult(status=status, external_ref=f"re-{request.refund_id}")
+
     def look_up(self, payment: Payment) -> Notification | None:
         self._check_up()
         self.looked_up.append(payment.id)
@@ -100,6 +127,17 @@ class FakePaymentGateway:
             raise InvalidNotificationSignature()
         data = json.loads(body)
         amount = Money(data["amount"], data.get("currency", "PLN")) if "amount" in data else None
+        if "refund_id" in data:
+            return Notification(
+                payment_id=PaymentId(UUID(data["payment_id"])),
+                external_ref=data.get("external_ref", ""),
+                status=PaymentStatus.SUCCEEDED,
+                refund=RefundNote(
+                    refund_id=RefundId(UUID(data["refund_id"])),
+                    external_ref=data.get("refund_ref", ""),
+                    status=RefundStatus(data["status"]),
+                ),
+            )
         return Notification(
             payment_id=PaymentId(UUID(data["payment_id"])),
             external_ref=data.get("external_ref", ""),

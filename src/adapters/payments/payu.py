@@ -23,7 +23,14 @@ from uuid import UUID
 import attrs
 import httpx
 
-from shop_app.ports.payment_gateway import GatewayResult, Notification, PaymentRequest
+from shop_app.ports.payment_gateway import (
+    GatewayResult,
+    Notification,
+    PaymentRequest,
+    RefundNote,
+    RefundRequest,
+    RefundResult,
+)
 from shop_domain.errors import (
     AmountMismatch,
     InvalidNotificationSignature,
@@ -31,9 +38,10 @@ from shop_domain.errors import (
     PaymentProviderUnavailable,
     ValidationFailed,
 )
-from shop_domain.ids import PaymentId
+from shop_domain.ids import PaymentId, RefundId
 from shop_domain.money import Money
 from shop_domain.payment import Payment, PaymentStatus
+from shop_domain.refund import RefundStatus
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +63,12 @@ _REFUND_STATUSES: dict[str, PaymentStatus] = {
     "PENDING": PaymentStatus.SUCCEEDED,
     "FINALIZED": PaymentStatus.REFUNDED,
     "CANCELED": PaymentStatus.SUCCEEDED,
+}
+# The same, as the status of one of our refunds.
+_OUR_REFUND_STATUSES: dict[str, RefundStatus] = {
+    "PENDING": RefundStatus.PENDING,
+    "FINALIZED": RefundStatus.SUCCEEDED,
+    "CANCELED": RefundStatus.FAILED,
 }
 _SIGNATURE_HEADERS = ("openpayu-signature", "x-openpayu-signature")
 # Only what PayU signs with: MD5 (real notifications) and SHA-256 (the SDKs' alias "SHA").
@@ -98,6 +112,7 @@ class PayUGateway:
     provider = "payu"
     customer_confirms = True
     answers_locally = False
+    refunds_locally = False
 
     def __init__(
         self,
@@ -214,6 +229,57 @@ class PayUGateway:
         self._answer(response, {200, 201}, "refund")
         return GatewayResult(status=PaymentStatus.SUCCEEDED, external_ref=order_ref)
 
+    def refund_money(self, request: RefundRequest) -> RefundResult:
+        """Ask PayU to refund part of a completed order, ``extRefundId`` = our refund's
+        id and the amount in minor units: PayU answers an identical repeat with the
+        refund already made. The refund stays pending until PayU's refund notification
+        (FINALIZED or CANCELED); PayU's refusal (a 4xx status object) fails it."""
+        order_ref = request.payment.external_ref
+        if not order_ref:
+            return RefundResult(status=RefundStatus.FAILED)
+        body = {
+            "orderId": order_ref,
+            "refund": {
+                "description": (request.reason or f"Refund {request.refund_id}")[:255],
+                "amount": str(request.amount.minor),
+                "extRefundId": str(request.refund_id),
+                "currencyCode": request.amount.currency,
+            },
+        }
+        response = self._api("POST", f"{ORDERS_PATH}/{_path(order_ref)}/refunds", body)
+        data = self._json_object(response)
+        if response.status_code not in (200, 201) or not _is_success(_status_code(data)):
+            if not _status_code(data):
+                raise self._unavailable(response, "refund: no PayU status in the answer")
+            self._refusal(response, data, "refund")  # logged
+            return RefundResult(status=RefundStatus.FAILED)
+        return self._refund_result(data.get("refund"), response)
+
+    def look_up_refund(self, request: RefundRequest) -> RefundResult:
+        """The refund among the order's refunds (by extRefundId); one PayU never got is
+        asked for again, with the same extRefundId."""
+        order_ref = request.payment.external_ref
+        if not order_ref:
+            return RefundResult(status=RefundStatus.FAILED)
+        response = self._api("GET", f"{ORDERS_PATH}/{_path(order_ref)}/refunds", None)
+        if response.status_code != 200:
+            raise self._unavailable(response, "list refunds")
+        refunds = self._json_object(response).get("refunds")
+        if not isinstance(refunds, list):
+            raise self._unavailable(response, "list refunds: no refunds list")
+        for found in refunds:
+            if isinstance(found, dict) and found.get("extRefundId") == str(request.refund_id):
+                return self._refund_result(found, response)
+        return self.refund_money(request)
+
+    def _refund_result(self, refund: Any, response: httpx.Response) -> RefundResult:
+        if not isinstance(refund, dict):
+            raise self._unavailable(response, "refund: no refund object")
+        status = _OUR_REFUND_STATUSES.get(str(refund.get("status", "")))
+        if status is None:
+            raise self._unavailable(response, "refund: unknown status")
+        return RefundResult(status=status, external_ref=str(refund.get("refundId", "")))
+
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         self._verify(body, headers)
         try:
@@ -280,9 +346,19 @@ class PayUGateway:
         if status is None or not isinstance(order_ref, str) or not order_ref:
             raise ValidationFailed(details={"refund": "missing or unknown orderId or status"})
         # No amount: a refund's amount is not the payment's and must not be compared to it.
+        refund = data["refund"]
+        ours = _OUR_REFUND_STATUSES.get(str(refund.get("status", "")))
+        note = None
+        if ours is not None:
+            note = RefundNote(
+                refund_id=_refund_id(refund.get("extRefundId")),
+                external_ref=str(refund.get("refundId") or ""),
+                status=ours,
+            )
         return Notification(
-            payment_id=_payment_id(ext_order_id), external_ref=order_ref, status=status
-        )
+            payment_id=_payment_id(ext_order_id), external_ref=order_ref, status=status,
+            refund=note,
+        )  # fmt: skip
 
     # --- HTTP -------------------------------------------------------------------
     def _order_body(self, request: PaymentRequest) -> dict[str, Any]:
@@ -465,6 +541,17 @@ def _path(order_ref: str) -> str:
 
 def _lookup(table: Mapping[str, PaymentStatus], value: Any) -> PaymentStatus | None:
     return table.get(value) if isinstance(value, str) else None
+
+
+def _refund_id(ext_refund_id: Any) -> RefundId | None:
+    """Our refund's id: an extRefundId that is exactly a uuid (a stray payment's full
+    refund uses ``refund-<payment uuid>``, which is no refund of ours)."""
+    if not isinstance(ext_refund_id, str):
+        return None
+    try:
+        return RefundId(UUID(ext_refund_id)) if len(ext_refund_id) == 36 else None
+    except ValueError:
+        return None
 
 
 def _payment_id(ext_order_id: Any) -> PaymentId | None:

@@ -17,16 +17,24 @@ from uuid import UUID
 import attrs
 import stripe
 
-from shop_app.ports.payment_gateway import GatewayResult, Notification, PaymentRequest
+from shop_app.ports.payment_gateway import (
+    GatewayResult,
+    Notification,
+    PaymentRequest,
+    RefundNote,
+    RefundRequest,
+    RefundResult,
+)
 from shop_domain.errors import (
     InvalidNotificationSignature,
     PaymentDeclined,
     PaymentProviderUnavailable,
     ValidationFailed,
 )
-from shop_domain.ids import PaymentId
+from shop_domain.ids import PaymentId, RefundId
 from shop_domain.money import Money
 from shop_domain.payment import Payment, PaymentStatus
+from shop_domain.refund import RefundStatus
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +105,7 @@ class StripeCardGateway:
     provider = "stripe"
     customer_confirms = True
     answers_locally = False
+    refunds_locally = False
 
     def __init__(self, config: StripeConfig, *, client: stripe.StripeClient | None = None):
         self._config = config
@@ -191,6 +200,65 @@ class StripeCardGateway:
         log.warning("stripe refund for payment %s ended %r", payment.id, status)
         raise _unavailable()
 
+    def refund_money(self, request: RefundRequest) -> RefundResult:
+        """Stripe's Refunds API for part of the payment, the refund's id as the
+        Idempotency-Key (a repeat replays the first answer, never a second refund)."""
+        payment = request.payment
+        if not payment.external_ref:
+            return RefundResult(status=RefundStatus.FAILED)
+        try:
+            refund = self._call(
+                "create refund",
+                lambda: self._client.v1.refunds.create(
+                    params={
+                        "payment_intent": payment.external_ref,
+                        "amount": request.amount.minor,
+                        "metadata": {
+                            "refund_id": str(request.refund_id),
+                            "payment_id": str(payment.id),
+                        },
+                    },
+                    options={"idempotency_key": str(request.refund_id)},
+                ),
+            )
+        except _Refused:
+            return RefundResult(status=RefundStatus.FAILED)  # Stripe said no, for good
+        return _refund_result(refund)
+
+    def look_up_refund(self, request: RefundRequest) -> RefundResult:
+        """The refund as Stripe has it now. One whose id we never heard (Stripe was down
+        or did not answer) is looked for among the payment's refunds by its metadata
+        first (an Idempotency-Key lasts 24 hours at Stripe, a refund forever), and only
+        when Stripe has none is it asked for again, under the same key."""
+        if not request.external_ref:
+            found = self._find_refund(request)
+            if found is None:
+                return self.refund_money(request)
+            return _refund_result(found)
+        refund = self._call(
+            "retrieve refund", lambda: self._client.v1.refunds.retrieve(request.external_ref)
+        )
+        return _refund_result(refund)
+
+    def _find_refund(self, request: RefundRequest) -> dict[str, Any] | None:
+        intent = request.payment.external_ref
+        if not intent:
+            return None
+        try:
+            page = self._client.v1.refunds.list(params={"payment_intent": intent, "limit": 100})
+            listed = page.to_dict().get("data")
+        except stripe.StripeError as error:
+            log.warning("stripe failed to list refunds: %s", type(error).__name__)
+            raise _unavailable() from error
+        except (AttributeError, TypeError, ValueError) as error:
+            raise _unavailable() from error
+        if not isinstance(listed, list):
+            raise _unavailable()
+        return next(
+            (r for r in listed if isinstance(r, dict) and _refund_id(r) == request.refund_id),
+            None,
+        )
+
     def look_up(self, payment: Payment) -> Notification | None:
         """The PaymentIntent's status, as its webhook would tell it; None while the
         intent still waits (for a card, 3-D Secure, or processing)."""
@@ -239,10 +307,20 @@ class StripeCardGateway:
             }.get(kind)
             intent_id = obj.get("id")
         elif kind == "charge.refunded":
-            # Also sent for partial refunds; the shop only refunds whole payments.
+            listed = (
+                (obj.get("refunds") or {}).get("data")
+                if isinstance(obj.get("refunds"), dict)
+                else None
+            )
+            ours = [r for r in listed or [] if isinstance(r, dict) and _refund_id(r)]
+            if ours:  # the charge names our refunds: the latest one is the news
+                return _refund_notification(max(ours, key=lambda r: r.get("created") or 0))
+            # A full refund of a payment that paid nothing (give_back_stray_money).
             status = PaymentStatus.REFUNDED if obj.get("refunded") is True else None
             intent_id = obj.get("payment_intent")
-        elif kind in ("refund.updated", "charge.refund.updated"):
+        elif kind in ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated"):
+            if _refund_id(obj):
+                return _refund_notification(obj)
             status = PaymentStatus.REFUNDED if obj.get("status") == "succeeded" else None
             intent_id = obj.get("payment_intent")
         else:
@@ -310,3 +388,42 @@ class StripeCardGateway:
             log.warning("stripe answered %s without an id", what)
             raise _unavailable()
         return data
+
+
+_STRIPE_REFUND_STATUSES = {
+    "succeeded": RefundStatus.SUCCEEDED,
+    "pending": RefundStatus.PENDING,
+    "requires_action": RefundStatus.PENDING,
+    "failed": RefundStatus.FAILED,
+    "canceled": RefundStatus.FAILED,
+}
+
+
+def _refund_result(refund: dict[str, Any]) -> RefundResult:
+    status = _STRIPE_REFUND_STATUSES.get(str(refund.get("status")))
+    if status is None:
+        log.warning("stripe refund %s in unknown status %r", refund["id"], refund.get("status"))
+        raise _unavailable()
+    return RefundResult(status=status, external_ref=refund["id"])
+
+
+def _refund_id(refund: dict[str, Any]) -> RefundId | None:
+    metadata = refund.get("metadata")
+    value = metadata.get("refund_id") if isinstance(metadata, dict) else None
+    try:
+        return RefundId(UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _refund_notification(refund: dict[str, Any]) -> Notification:
+    """A Stripe refund object as news of one of our refunds."""
+    status = _STRIPE_REFUND_STATUSES.get(str(refund.get("status")), RefundStatus.PENDING)
+    return Notification(
+        payment_id=_payment_id(refund.get("metadata")),
+        external_ref=str(refund.get("payment_intent") or ""),
+        status=PaymentStatus.SUCCEEDED,
+        refund=RefundNote(
+            refund_id=_refund_id(refund), external_ref=str(refund.get("id") or ""), status=status
+        ),
+    )

@@ -23,16 +23,16 @@ from adapters.persistence.models import Event
 from adapters.persistence.write_batch import WriteBatch
 from shop_app.ports.events import EventType, EventView
 from shop_app.ports.paging import Page, PageRequest
-from shop_app.read_models import OrderView, PaymentView
+from shop_app.read_models import OrderView, PaymentView, RefundView
 from shop_domain.ids import OrderId
 from shop_domain.money import Money
 
-Render = Callable[[OrderView | PaymentView], dict[str, Any]]
+Render = Callable[[OrderView | PaymentView | RefundView], dict[str, Any]]
 #: The job that fans a transaction's events out (adapters/jobs/tasks.py).
 DISPATCH_TASK = "adapters.jobs.tasks.dispatch_events"
 
 
-def plain(subject: OrderView | PaymentView) -> dict[str, Any]:
+def plain(subject: OrderView | PaymentView | RefundView) -> dict[str, Any]:
     """A fallback rendering (the composition root injects the API's presenters)."""
 
     def value(_: Any, __: Any, v: Any) -> Any:
@@ -64,7 +64,12 @@ class DjangoEventRecorder:
         self._pending: list[tuple[EventType, OrderId, dict[str, Any], datetime]] = []
 
     def record(
-        self, type: EventType, *, order_id: OrderId, subject: OrderView | PaymentView, at: datetime
+        self,
+        type: EventType,
+        *,
+        order_id: OrderId,
+        subject: OrderView | PaymentView | RefundView,
+        at: datetime,
     ) -> None:
         # Rendered now: the event shows the subject as it was after this change.
         self._pending.append((type, order_id, self._render(subject), at))

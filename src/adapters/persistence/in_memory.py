@@ -26,6 +26,7 @@ from adapters.persistence.in_memory_delivery import (
     InMemoryDeliveryMethodRepository,
 )
 from adapters.persistence.in_memory_events import InMemoryEventRecorder, RecordedEvent
+from adapters.persistence.in_memory_refunds import InMemoryRefundRepository
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
@@ -373,6 +374,7 @@ class InMemoryUnitOfWork:
         self.guest_buckets = InMemoryGuestBucketRepository(self._work, access)
         self.addresses = InMemoryAddressRepository(self._work, access)
         self.delivery_methods = InMemoryDeliveryMethodRepository(self._work, access)
+        self.refunds = InMemoryRefundRepository(self._work, access)
         return self
 
     def __exit__(

@@ -10,7 +10,7 @@ import attrs
 
 from shop_app.ports.events import EventType, EventView
 from shop_app.ports.paging import Page, PageRequest
-from shop_app.read_models import OrderView, PaymentView
+from shop_app.read_models import OrderView, PaymentView, RefundView
 from shop_domain.ids import OrderId
 
 
@@ -21,17 +21,24 @@ class RecordedEvent:
     order_id: OrderId
     sequence: int
     created_at: datetime
-    subject: OrderView | PaymentView
+    subject: OrderView | PaymentView | RefundView
 
 
 class InMemoryEventRecorder:
     """The events one unit of work recorded, pending until it commits."""
 
     def __init__(self) -> None:
-        self.pending: list[tuple[EventType, OrderId, OrderView | PaymentView, datetime]] = []
+        self.pending: list[
+            tuple[EventType, OrderId, OrderView | PaymentView | RefundView, datetime]
+        ] = []
 
     def record(
-        self, type: EventType, *, order_id: OrderId, subject: OrderView | PaymentView, at: datetime
+        self,
+        type: EventType,
+        *,
+        order_id: OrderId,
+        subject: OrderView | PaymentView | RefundView,
+        at: datetime,
     ) -> None:
         self.pending.append((type, order_id, subject, at))
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
 from django.utils import timezone
 
 from adapters.persistence import models as m
@@ -25,11 +29,13 @@ from shop_domain.ids import (
     OrderLineId,
     PaymentId,
     ProductId,
+    RefundId,
 )
 from shop_domain.money import Money
 from shop_domain.order import Order, OrderLine, OrderStatus, PaymentMethod
 from shop_domain.payment import ChangeSource, Payment, PaymentStatus, StatusChange
 from shop_domain.product import Product, ProductStatus
+from shop_domain.refund import Refund, RefundLine, RefundStatus
 
 
 def customer_from_row(row: m.Customer) -> Customer:
@@ -126,8 +132,42 @@ def line_row(line: BucketLine) -> m.BucketLine:
     )
 
 
-def order_from_row(row: m.Order, lines: list[m.OrderLine]) -> Order:
+def refund_from_row(row: Any) -> Refund:
+    currency = row.currency
+    return Refund(
+        id=RefundId(row.id),
+        order_id=OrderId(row.order_id),
+        payment_id=PaymentId(row.payment_id) if row.payment_id else None,
+        provider=row.provider,
+        amount=Money(row.amount, currency),
+        lines=tuple(
+            RefundLine(
+                line_id=OrderLineId(UUID(str(ln["line"]))),
+                quantity=int(ln["quantity"]),
+                restock=bool(ln["restock"]),
+            )
+            for ln in row.lines
+        ),
+        delivery=row.delivery,
+        reason=row.reason,
+        created_at=row.created_at,
+        status=RefundStatus(row.status),
+        external_ref=row.external_ref,
+        completed_at=row.completed_at,
+    )
+
+
+def refund_lines_json(refund: Refund) -> list[dict[str, Any]]:
+    return [
+        {"line": str(ln.line_id), "quantity": ln.quantity, "restock": ln.restock}
+        for ln in refund.lines
+    ]
+
+
+def order_from_row(row: Any, lines: list[Any], refunds: Iterable[Any] = ()) -> Order:
     return Order(
+        refunds=[refund_from_row(r) for r in refunds],
+        refund_account=getattr(row, "refund_account", ""),
         id=OrderId(row.id),
         customer_id=CustomerId(row.customer_id),
         lines=tuple(

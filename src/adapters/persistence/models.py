@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from shop_domain.customer import USERNAME_KEY_MAX_LENGTH, fold_username
@@ -179,9 +179,33 @@ class Order(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     carrier = models.CharField(max_length=100, blank=True, default="")
     tracking_number = models.CharField(max_length=100, blank=True, default="")
+    # Refund counters, kept by the refunds under the order's row lock and checked here
+    # too: refunds that have not failed never hold more than the order's sum.
+    refund_held = models.DecimalField(
+        max_digits=14, decimal_places=2, db_default=0, help_text="refunds not failed"
+    )
+    refunded = models.DecimalField(
+        max_digits=14, decimal_places=2, db_default=0, help_text="refunds succeeded"
+    )
+    refund_count = models.IntegerField(db_default=0, help_text="refunds made, failed ones too")
+    refund_account = models.CharField(
+        max_length=34, blank=True, db_default="", help_text="customer's IBAN for refunds"
+    )
 
     class Meta:
         db_table = "shop_order"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refund_held__lte=F("total")), name="order_refunds_within_sum"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded__gte=0) & Q(refunded__lte=F("refund_held")),
+                name="order_refunded_within_held",
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_count__gte=0), name="order_refund_count_gte_0"
+            ),
+        ]
         # No index holds `status`: an order changes status twice on its way to paid, and
         # PostgreSQL can update a row in place (HOT, no new index entries) only when no
         # indexed column changes. The staff list by status walks the newest orders.
@@ -204,10 +228,18 @@ class OrderLine(models.Model):
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES
     )
     position = models.IntegerField(default=0)
+    # The database fills the new columns in when the shop's own INSERTs leave them out.
+    returned = models.IntegerField(db_default=0, help_text="units given back by refunds")
 
     class Meta:
         db_table = "shop_order_line"
         ordering = ["position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(returned__gte=0) & Q(returned__lte=F("quantity")),
+                name="order_line_returned_within_bought",
+            ),
+        ]
 
     def __str__(self) -> str:  # the admin's label of the row
         return f"{self.quantity} x {self.product_name} at {self.unit_price}"
@@ -216,7 +248,15 @@ class OrderLine(models.Model):
 class Payment(models.Model):
     STATUSES = [
         (s, s)
-        for s in ("pending", "requires_action", "succeeded", "failed", "canceled", "refunded")
+        for s in (
+            "pending",
+            "requires_action",
+            "succeeded",
+            "failed",
+            "canceled",
+            "refunded",
+            "partially_refunded",
+        )
     ]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -229,7 +269,7 @@ class Payment(models.Model):
     provider = models.CharField(max_length=32)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=16, choices=STATUSES, default="pending")
+    status = models.CharField(max_length=24, choices=STATUSES, default="pending")
     external_ref = models.CharField(max_length=128, blank=True, default="")
     next_action = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
@@ -246,14 +286,62 @@ class Payment(models.Model):
         return f"{self.method}/{self.provider} {self.amount} {self.currency} ({self.status})"
 
 
+class Refund(models.Model):
+    """Money (and maybe goods) given back for part or all of a paid order."""
+
+    STATUSES = [(s, s) for s in ("pending", "succeeded", "failed")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: (order, created_at) leads with it.
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", db_index=False
+    )
+    payment = models.ForeignKey(
+        "Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
+    provider = models.CharField(max_length=32)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=STATUSES, default="pending")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    #: [{"line": order line uuid, "quantity": n, "restock": bool}, ...]
+    lines = models.JSONField(default=list, blank=True)
+    delivery = models.BooleanField(default=False)
+    external_ref = models.CharField(
+        max_length=128, blank=True, default="", help_text="the provider's id of the refund"
+    )
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "shop_refund"
+        indexes = [
+            models.Index(fields=["order", "created_at"]),
+            models.Index(fields=["provider", "external_ref"]),
+            models.Index(
+                fields=["created_at"], name="refund_pending_idx", condition=Q(status="pending")
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "succeeded", "failed"]),
+                name="refund_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount} {self.currency} ({self.status})"
+
+
 class PaymentEvent(models.Model):
     """One status change of a payment: when, who said so, old -> new."""
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
     source = models.CharField(max_length=16)
-    old_status = models.CharField(max_length=16, blank=True, default="")
-    new_status = models.CharField(max_length=16)
+    old_status = models.CharField(max_length=24, blank=True, default="")
+    new_status = models.CharField(max_length=24)  # "partially_refunded" needs 18
     note = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:

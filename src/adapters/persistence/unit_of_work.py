@@ -18,6 +18,7 @@ from adapters.persistence.repositories import (
     DjangoOrderRepository,
     DjangoPaymentRepository,
     DjangoProductRepository,
+    DjangoRefundRepository,
 )
 from adapters.persistence.write_batch import WriteBatch
 from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
@@ -35,6 +36,7 @@ class DjangoUnitOfWork:
         self.guest_buckets = DjangoGuestBucketRepository(self._batch)
         self.addresses = DjangoAddressRepository(self._batch)
         self.delivery_methods = DjangoDeliveryMethodRepository(currency, self._batch)
+        self.refunds = DjangoRefundRepository(self._batch)
         self._atomic: transaction.Atomic | None = None
         self._committed = False
         self._read_only = False

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import attrs
 
 from shop_app.ports.paging import Page, PageRequest
-from shop_app.read_models import OrderView, PaymentView
+from shop_app.read_models import OrderView, PaymentView, RefundView
 from shop_domain.ids import OrderId
 
 
@@ -42,7 +42,12 @@ class EventRecorder(Protocol):
     """
 
     def record(
-        self, type: EventType, *, order_id: OrderId, subject: OrderView | PaymentView, at: datetime
+        self,
+        type: EventType,
+        *,
+        order_id: OrderId,
+        subject: OrderView | PaymentView | RefundView,
+        at: datetime,
     ) -> None: ...
 
 

@@ -8,10 +8,11 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from shop_domain.errors import PaymentMethodNotAvailable
-from shop_domain.ids import OrderId, PaymentId
+from shop_domain.ids import OrderId, PaymentId, RefundId
 from shop_domain.money import Money
 from shop_domain.order import PaymentMethod
 from shop_domain.payment import Payment, PaymentStatus
+from shop_domain.refund import RefundStatus
 
 
 @attrs.frozen(kw_only=True)
@@ -42,8 +43,40 @@ class GatewayResult:
 
 
 @attrs.frozen(kw_only=True)
+class RefundRequest:
+    """Give ``amount`` of a succeeded payment back. ``refund_id`` is the provider's
+    idempotency key (Stripe's Idempotency-Key, PayU's extRefundId): asked twice, the
+    provider refunds once."""
+
+    refund_id: RefundId
+    payment: Payment
+    amount: Money
+    reason: str = ""
+    external_ref: str = ""  # the provider's id of the refund, once known
+
+
+@attrs.frozen(kw_only=True)
+class RefundResult:
+    """What a provider said about a refund: ``pending`` (on its way: a notification or
+    the reconciliation job settles it), ``succeeded`` or ``failed`` (refused for good)."""
+
+    status: RefundStatus
+    external_ref: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class RefundNote:
+    """A provider's word on one refund, inside a notification."""
+
+    refund_id: RefundId | None  # ours, when the provider echoes it (extRefundId, metadata)
+    external_ref: str
+    status: RefundStatus
+
+
+@attrs.frozen(kw_only=True)
 class Notification:
-    """A provider's verified, parsed report on a payment."""
+    """A provider's verified, parsed report on a payment (and, with ``refund``, on one
+    of its refunds: then ``status`` is not a payment status to apply)."""
 
     payment_id: PaymentId | None
     external_ref: str
@@ -51,6 +84,7 @@ class Notification:
     amount: Money | None = None
     order_failed: bool = False
     reply: dict[str, Any] | None = None  # body the provider expects back, if any
+    refund: RefundNote | None = None
 
 
 class PaymentGateway(Protocol):
@@ -73,7 +107,18 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(self, payment: Payment) -> GatewayResult:
-        """Give the money of a succeeded payment back."""
+        """Give all the money of a succeeded payment back (a payment that paid nothing:
+        see give_back_stray_money)."""
+        ...
+
+    #: True when ``refund_money`` calls no one (the card sandbox, a transfer payout):
+    #: it is asked inside the unit of work that records the refund.
+    refunds_locally: bool
+
+    def refund_money(self, request: RefundRequest) -> RefundResult:
+        """Give part or all of a succeeded payment back, once per ``refund_id``
+        however often asked. Raises PaymentProviderUnavailable when the provider cannot
+        be reached or answers nonsense (the outcome is unknown: ask again later)."""
         ...
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
@@ -89,6 +134,16 @@ class StatusLookup(Protocol):
     def look_up(self, payment: Payment) -> Notification | None:
         """The provider's word on the payment, as a notification would say it; None
         when it has nothing to tell yet. Raises PaymentProviderUnavailable."""
+        ...
+
+
+@runtime_checkable
+class RefundLookup(Protocol):
+    """A provider that can be asked what became of a refund still pending."""
+
+    def look_up_refund(self, request: RefundRequest) -> RefundResult:
+        """The refund's status now (a refund the provider never received is asked for
+        again, under the same idempotency key). Raises PaymentProviderUnavailable."""
         ...
 
 

@@ -5,6 +5,7 @@ from typing import Protocol
 
 from shop_app.ports.delivery import AddressRepository, DeliveryMethodRepository
 from shop_app.ports.events import EventRecorder
+from shop_app.ports.refunds import RefundRepository
 from shop_app.ports.repositories import (
     BucketRepository,
     CustomerRepository,
@@ -31,6 +32,7 @@ class UnitOfWork(Protocol):
     guest_buckets: GuestBucketRepository
     addresses: AddressRepository
     delivery_methods: DeliveryMethodRepository
+    refunds: RefundRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import logging
+
 from shop_app.ports.clock import Clock
 from shop_app.ports.delivery import AddressRules
 from shop_app.ports.events import EventLog, EventType, EventView
 from shop_app.ports.id_source import IdSource
 from shop_app.ports.paging import Page, PageRequest
-from shop_app.ports.payment_gateway import PaymentGateways
+from shop_app.ports.payment_gateway import PaymentGateways, RefundRequest
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import OrderView
 from shop_app.settings import ShopSettings
 from shop_app.use_cases.delivery import DeliveryChoice, choose_delivery
-from shop_domain.errors import BucketEmpty, OrderNotFound
-from shop_domain.ids import CustomerId, OrderId, OrderLineId
+from shop_app.use_cases.refunds import (
+    ask_provider,
+    open_refund,
+    paying_payment,
+    request_of,
+    restock,
+    settle_refund,
+)
+from shop_domain.errors import BucketEmpty, OrderNotFound, PaymentProviderUnavailable
+from shop_domain.ids import CustomerId, OrderId, OrderLineId, RefundId
 from shop_domain.order import Order, OrderLine, OrderStatus
 from shop_domain.payment import ChangeSource, PaymentStatus
+from shop_domain.refund import Refund
+
+log = logging.getLogger(__name__)
 
 
 def return_stock(uow: UnitOfWork, order: Order) -> None:
@@ -44,9 +57,16 @@ class PlaceOrder:
         self._address_rules = address_rules
 
     def __call__(
-        self, *, customer_id: CustomerId, payment: str, delivery: DeliveryChoice | None = None
+        self,
+        *,
+        customer_id: CustomerId,
+        payment: str,
+        delivery: DeliveryChoice | None = None,
+        refund_account: str = "",
     ) -> OrderView:
-        """``delivery`` None: an order without delivery, exactly as in Part 1."""
+        """``delivery`` None: an order without delivery, exactly as in Part 1.
+        ``refund_account``: the customer's IBAN for a transfer refund (checked by the
+        caller), or empty."""
         method = self._gateways.method(payment)
         with self._uow as uow:
             lines, products = uow.buckets.lock_with_products(customer_id)
@@ -92,6 +112,7 @@ class PlaceOrder:
                 at=now,
                 delivery=frozen,
             )
+            order.refund_account = refund_account
             uow.orders.add(order)
             uow.buckets.remove([line.id for line in lines])
             uow.products.save_stock(products.values())
@@ -135,11 +156,15 @@ class GetOrder:
 
 
 class CancelOrder:
-    """Return an order (new, to_pay or paid): its stock goes back, an open payment is
-    canceled, and a paid order is refunded through its provider first."""
+    """Return an order (new, to_pay or paid): its stock goes back and an open payment is
+    canceled. A paid order is refunded the rest (what refunds do not already hold) by a
+    refund of its own that restocks the units not yet returned; like every refund it is
+    committed as pending before a remote provider is asked. A provider that cannot be
+    reached then leaves it pending (the reconciliation job asks again): the order is
+    returned all the same."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, gateways: PaymentGateways):
-        self._uow, self._clock, self._gateways = uow, clock, gateways
+    def __init__(self, uow: UnitOfWork, clock: Clock, gateways: PaymentGateways, ids: IdSource):
+        self._uow, self._clock, self._gateways, self._ids = uow, clock, gateways, ids
 
     def __call__(
         self,
@@ -148,33 +173,22 @@ class CancelOrder:
         customer_id: CustomerId | None,
         source: ChangeSource = ChangeSource.CUSTOMER,
     ) -> None:
+        ask: RefundRequest | None = None
         with self._uow as uow:
             order = uow.orders.get(order_id, customer_id=customer_id, for_update=True)
             if order is None:
                 raise OrderNotFound()
-            previous = order.cancel()
-            payment = uow.payments.latest_for(order.id, for_update=True)
-            if previous == OrderStatus.PAID and order.paid_by is not None:
-                if payment is None or payment.id != order.paid_by:
-                    payment = uow.payments.get(order.paid_by, for_update=True)
-                assert payment is not None
-                # Refund while the order row is locked: a second cancel waits, then
-                # finds the order returned and refunds nothing.
-                result = self._gateways.by_provider(payment.provider).refund(payment)
-                if result.status == PaymentStatus.REFUNDED:
-                    payment.move_to(PaymentStatus.REFUNDED, at=self._clock.now(), source=source)
-                changed = payment
-            elif payment is not None and payment.is_open:
-                payment.move_to(PaymentStatus.CANCELED, at=self._clock.now(), source=source)
-                changed = payment
+            if order.status == OrderStatus.PAID and order.paid_by is not None:
+                ask = self._refund_the_rest(uow, order, source)
             else:
-                changed = None
-            return_stock(uow, order)
-            # The writes last, together (the stock's lock is a read they would precede).
-            if changed is not None:
-                uow.payments.save(changed)
+                order.cancel()
+                payment = uow.payments.latest_for(order.id, for_update=True)
+                return_stock(uow, order)
+                if payment is not None and payment.is_open:
+                    payment.move_to(PaymentStatus.CANCELED, at=self._clock.now(), source=source)
+                    # The writes last, together (the stock's lock is a read they would precede).
+                    uow.payments.save(payment)
             uow.orders.save(order)
-            # refund.* events of a paid order's refund come with the refunds issue.
             uow.events.record(
                 EventType.ORDER_RETURNED,
                 order_id=order.id,
@@ -182,6 +196,45 @@ class CancelOrder:
                 at=self._clock.now(),
             )
             uow.commit()
+        if ask is not None:
+            try:
+                ask_provider(self._uow, self._gateways, ask, clock=self._clock)
+            except PaymentProviderUnavailable:
+                log.warning("refund %s of canceled order %s left pending", ask.refund_id, order_id)
+
+    def _refund_the_rest(
+        self, uow: UnitOfWork, order: Order, source: ChangeSource
+    ) -> RefundRequest | None:
+        """Refund what is left of a locked paid order and cancel it; the request to send
+        when its provider is remote."""
+        payment = paying_payment(uow, order)
+        lines, rest = order.unreturned_lines(), order.refundable
+        if rest.amount <= 0:  # refunds already hold it all: only the goods come back
+            restock(uow, order, lines)
+            order.cancel()
+            return None
+        gateway = self._gateways.by_provider(payment.provider)
+        refund = Refund(
+            id=RefundId(self._ids.new_id()),
+            order_id=order.id,
+            payment_id=payment.id,
+            provider=payment.provider,
+            amount=rest,
+            lines=lines,
+            delivery=not any(r.delivery for r in order.refunds if r.counts),
+            reason="order canceled",
+            created_at=self._clock.now(),
+        )
+        open_refund(uow, order, payment, refund, clock=self._clock)
+        order.cancel()
+        request = request_of(refund, payment)
+        if gateway.refunds_locally:
+            result = gateway.refund_money(request)
+            settle_refund(
+                uow, order, payment, refund.id, result, clock=self._clock, source=source, new=True
+            )
+        uow.refunds.add(refund, order)
+        return None if gateway.refunds_locally else request
 
 
 class ListEvents:

@@ -26,6 +26,7 @@ from shop_app.ports.reconciliation import StalePayments
 from shop_app.ports.unit_of_work import UnitOfWork
 from shop_app.read_models import OrderView, PaymentView
 from shop_app.use_cases.orders import return_stock
+from shop_app.use_cases.refunds import apply_refund_note
 from shop_domain.errors import (
     AmountMismatch,
     NoPaymentAwaitsConfirmation,
@@ -96,7 +97,7 @@ def _record_settled(
         PaymentStatus.SUCCEEDED: EventType.PAYMENT_SUCCEEDED,
         PaymentStatus.FAILED: EventType.PAYMENT_FAILED,
         PaymentStatus.CANCELED: EventType.PAYMENT_FAILED,
-    }.get(payment.status)  # refunded: refund.* events come with the refunds issue
+    }.get(payment.status)  # refunded: the refund's own refund.* events tell it
     if payment_event is not None:
         uow.events.record(payment_event, order_id=order.id, subject=PaymentView.of(payment), at=at)
 
@@ -384,6 +385,12 @@ def apply_notification(
     """A provider's word on a payment (a notification, or the answer to a status
     query), applied forward only; an amount other than the payment's is refused.
     False when the payment is not ours or nothing changed."""
+    if note.refund is not None:
+        # News of one of our refunds; a full refund of a payment that paid nothing (see
+        # give_back_stray_money) is no refund of ours and is applied to the payment.
+        applied = apply_refund_note(unit_of_work, provider, note.refund, clock=clock)
+        if applied is not None:
+            return applied
     with unit_of_work as uow:
         found = (
             uow.payments.get(note.payment_id) if note.payment_id is not None else None
@@ -400,6 +407,10 @@ def apply_notification(
             )
         if note.external_ref and not payment.external_ref:
             payment.external_ref = note.external_ref
+        if note.status == PaymentStatus.REFUNDED and order.refunds:
+            # Money went back by the order's own refunds: each settles by its own news
+            # (or the reconciliation job), never by a word on the whole payment.
+            return False
         changed = settle(
             uow,
             payment,

@@ -246,10 +246,19 @@ class PayUDouble:
         """The buyer pays: COMPLETED, or WAITING_FOR_CONFIRMATION with auto-receive off."""
         self.set_status(order_id, "COMPLETED" if self.auto_receive else "WAITING_FOR_CONFIRMATION")
 
-    def finalize_refund(self, order_id: str, status: str = "FINALIZED") -> dict[str, Any]:
-        """PayU finishes the order's latest refund (FINALIZED or CANCELED)."""
+    def _refund_of(self, order_id: str, ext_refund_id: str | None) -> dict[str, Any]:
+        refunds = self.orders[order_id].refunds
+        if ext_refund_id is None:
+            return refunds[-1]
+        return next(r for r in refunds if r.get("extRefundId") == ext_refund_id)
+
+    def finalize_refund(
+        self, order_id: str, status: str = "FINALIZED", *, ext_refund_id: str | None = None
+    ) -> dict[str, Any]:
+        """PayU finishes a refund of the order (FINALIZED or CANCELED): the one with
+        ``ext_refund_id``, or the latest."""
         with self._lock:
-            refund = self.orders[order_id].refunds[-1]
+            refund = self._refund_of(order_id, ext_refund_id)
             refund["status"] = status
             refund["statusDateTime"] = _now()
             return dict(refund)
@@ -337,12 +346,14 @@ class PayUDouble:
         algorithm: str = "MD5",
         header: str = "both",
         bad_signature: bool = False,
+        ext_refund_id: str | None = None,
     ) -> tuple[bytes, dict[str, str]]:
-        """The section 8.3 notification for the order's latest refund: top-level
-        orderId/extOrderId, or (``with_order``) beside an ``order`` object."""
+        """The section 8.3 notification for a refund of the order (``ext_refund_id``'s,
+        or the latest): top-level orderId/extOrderId, or (``with_order``) beside an
+        ``order`` object."""
         with self._lock:
             order = self.orders[order_id]
-            refund = dict(order.refunds[-1])
+            refund = dict(self._refund_of(order_id, ext_refund_id))
             echo = order.as_payu()
         if status is not None:
             refund["status"] = status
@@ -555,6 +566,17 @@ class PayUDouble:
         if "amount" in refund and not _is_minor(refund["amount"]):
             self._violate(f"refund amount not a minor-unit string: {refund['amount']!r}")
             return 400, _status("ERROR_VALUE_INVALID", "refund.amount")
+        # The shop's rule beyond PayU's: every refund names its extRefundId (PayU needs
+        # it for several partial refunds in a second; it is what makes a repeat safe).
+        ext = refund.get("extRefundId")
+        if not isinstance(ext, str) or not ext:
+            self._violate(f"refund without extRefundId: {refund!r}")
+        elif any(
+            r.get("extRefundId") == ext and r["_request"] != json.dumps(refund, sort_keys=True)
+            for r in order.refunds
+        ):
+            self._violate(f"extRefundId {ext} reused for another refund: {refund!r}")
+            return 400, _status("ERROR_VALUE_INVALID", "refund.extRefundId")
         if order.status != "COMPLETED":  # the exact error is unconfirmed
             return 400, _status("ERROR_VALUE_INVALID", "Order is not completed")
         request_key = json.dumps(refund, sort_keys=True)

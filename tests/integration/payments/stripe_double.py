@@ -5,7 +5,8 @@ The double is a threading stdlib HTTP server on 127.0.0.1 (a free port). It take
 form-encoded bodies as Stripe's API does, checks the Bearer key, integer minor-unit
 amounts and the Idempotency-Key header (replaying a key's first answer), and
 behaves on Stripe's test tokens. ``mode`` makes it fail: ``"error"`` (500 with a
-Stripe error body), ``"garbage"`` (200 with a non-JSON body), ``"empty"`` (200
+Stripe error body), ``"garbage"`` (200 with a non-JSON body), ``"lost"`` (the
+request is carried out, then answered with garbage), ``"empty"`` (200
 ``{}``) or ``"hang"`` (answers only after ``hang_seconds``, past the client's
 timeout; released at once by ``stop()``).
 """
@@ -35,6 +36,7 @@ CONFIRMABLE = frozenset({"requires_payment_method", "requires_confirmation", "re
 
 _INTENT = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)$")
 _CONFIRM = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)/confirm$")
+_REFUND = re.compile(r"^/v1/refunds/(re_[A-Za-z0-9]+)$")
 
 
 class ThreadingHTTPServer(_ThreadingHTTPServer):
@@ -71,6 +73,8 @@ class StripeDouble:
         self.next_confirm_status: str | None = None
         self.intents: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        #: The Idempotency-Key each refund was created under.
+        self.refund_keys: dict[str, str] = {}
         self.requests: list[Recorded] = []
         self._idempotent: dict[str, tuple[str, dict[str, str], int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -134,15 +138,17 @@ class StripeDouble:
 
     def charge_of(self, intent_id: str) -> dict[str, Any]:
         intent = self.intents[intent_id]
-        refunded = any(
-            r["payment_intent"] == intent_id and r["status"] == "succeeded"
-            for r in self.refunds.values()
-        )
+        mine = [r for r in self.refunds.values() if r["payment_intent"] == intent_id]
+        back = sum(r["amount"] for r in mine if r["status"] == "succeeded")
+        refunded = back >= intent["amount"]
         return {
             "id": intent["latest_charge"],
             "object": "charge",
             "amount": intent["amount"],
-            "amount_refunded": intent["amount"] if refunded else 0,
+            "amount_refunded": back,
+            # As Stripe lists them with expand[]=refunds (and did by default before
+            # API version 2022-11-15).
+            "refunds": {"object": "list", "data": [json.loads(json.dumps(r)) for r in mine]},
             "currency": intent["currency"],
             "payment_intent": intent_id,
             "metadata": dict(intent["metadata"]),
@@ -161,7 +167,22 @@ class StripeDouble:
             self.requests.append(Recorded(method, path, headers, form))
         if headers.get("authorization") != f"Bearer {self.api_key}":
             return _error(401, "invalid_request_error", "Invalid API Key provided")
+        if method == "GET" and path == "/v1/refunds":
+            with self._lock:
+                listed = [
+                    json.loads(json.dumps(r))
+                    for r in self.refunds.values()
+                    if r["payment_intent"] == form.get("payment_intent")
+                ]
+            return 200, {"object": "list", "data": listed, "has_more": False, "url": "/v1/refunds"}
         if method == "GET":
+            found = _REFUND.match(path)
+            if found:
+                with self._lock:
+                    refund = self.refunds.get(found.group(1))
+                if refund is None:
+                    return _error(404, "invalid_request_error", "No such refund")
+                return 200, json.loads(json.dumps(refund))
             match = _INTENT.match(path)
             if not match:
                 return _error(404, "invalid_request_error", "Unrecognized request URL")
@@ -184,6 +205,8 @@ class StripeDouble:
             status, body = self._post(path, form)
             if status < 500:
                 self._idempotent[key] = (path, dict(form), status, body)
+                if path == "/v1/refunds" and status == 200:
+                    self.refund_keys[key] = body["id"]
             return status, body
 
     def _post(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -316,17 +339,34 @@ class StripeDouble:
                 "This PaymentIntent does not have a successful charge to refund.",
                 code="charge_not_refundable",
             )
-        if any(r["payment_intent"] == intent["id"] for r in self.refunds.values()):
+        done = sum(
+            r["amount"]
+            for r in self.refunds.values()
+            if r["payment_intent"] == intent["id"] and r["status"] != "failed"
+        )
+        if done >= intent["amount"]:
             return _error(
                 400,
                 "invalid_request_error",
                 f"Charge {intent['latest_charge']} has already been refunded.",
                 code="charge_already_refunded",
             )
+        asked = form.get("amount")
+        if asked is not None and not asked.isdigit():
+            return _error(400, "invalid_request_error", "Invalid integer", param="amount")
+        amount = int(asked) if asked is not None else intent["amount"] - done
+        if amount <= 0 or done + amount > intent["amount"]:
+            return _error(
+                400,
+                "invalid_request_error",
+                "Refund amount is greater than unrefunded amount on charge",
+                code="amount_too_large",
+            )
         refund = {
             "id": _new_id("re"),
             "object": "refund",
-            "amount": intent["amount"],
+            "created": time.time_ns(),
+            "amount": amount,
             "currency": intent["currency"],
             "charge": intent["latest_charge"],
             "payment_intent": intent["id"],
@@ -374,9 +414,13 @@ class _Handler(BaseHTTPRequestHandler):
         if double.mode == "empty":
             self._send(200, b"{}")
             return
-        form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        query = urlsplit(self.path).query if method == "GET" else raw.decode("utf-8")
+        form = dict(parse_qsl(query, keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, body = double.handle(method, urlsplit(self.path).path, headers, form)
+        if double.mode == "lost":  # done, but the answer never arrives whole
+            self._send(200, b"<html>502 Bad Gateway</html>", "text/html")
+            return
         self._send(status, json.dumps(body).encode())
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:

@@ -193,14 +193,23 @@ def test_banks_send_no_notifications() -> None:
         gateway.parse_notification(b"{}", {})
 
 
-def test_a_refund_is_given_back_by_hand_and_recorded_at_once(bank: Bank) -> None:
+def test_a_refund_is_a_payout_pending_until_staff_mark_it_sent(bank: Bank) -> None:
     bank.use.mark_transfer_paid()(order_id=EXACT)
 
     bank.use.cancel_order()(order_id=EXACT, customer_id=None, source=ChangeSource.STAFF)
 
     (payment,) = bank.payments(EXACT)
-    assert payment.status == PaymentStatus.REFUNDED
+    assert payment.status == PaymentStatus.SUCCEEDED
     assert bank.status(EXACT) == OrderStatus.RETURNED
+    (refund,) = bank.use.list_refunds()(order_id=EXACT)
+    assert refund.status == "pending"
+
+    sent = bank.use.mark_refund_sent()(refund_id=refund.id, reference="payout 7")
+    again = bank.use.mark_refund_sent()(refund_id=refund.id)
+
+    assert (sent.status, again.status, again.external_ref) == ("succeeded",) * 2 + ("payout 7",)
+    (payment,) = bank.payments(EXACT)
+    assert payment.status == PaymentStatus.REFUNDED
 
 
 def test_the_account_is_written_compact_whatever_the_configuration() -> None:

@@ -14,12 +14,15 @@ from adapters.django_web.presenters import OK_UPDATED, order_json
 from adapters.django_web.quick_check import validated
 from adapters.django_web.views import delivery
 from adapters.django_web.views.base import ShopView
+from adapters.django_web.views.refund_account import refund_account
 from shop_domain.ids import OrderId
 
 
 class OrdersView(ShopView):
     class Input(serializers.Serializer):
         payment = serializers.CharField(max_length=32)
+        # Where a bank transfer refund goes (this shop's extension, see docs/api-contract.md).
+        refund_account = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
     class Documented(Input, delivery.DeliveryInput):
         """The whole body, for the document: the delivery fields are checked apart
@@ -57,6 +60,7 @@ class OrdersView(ShopView):
             customer_id=self.customer_id(request),
             payment=data["payment"],
             delivery=delivery.delivery_choice(request.data),
+            refund_account=refund_account(data.get("refund_account", "")),
         )
         return Response(order_json(order), status=201)
 

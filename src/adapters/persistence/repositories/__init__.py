@@ -14,6 +14,7 @@ from adapters.persistence.repositories.guest_buckets import DjangoGuestBucketRep
 from adapters.persistence.repositories.orders import DjangoOrderRepository
 from adapters.persistence.repositories.payments import DjangoPaymentRepository
 from adapters.persistence.repositories.products import DjangoProductRepository
+from adapters.persistence.repositories.refunds import DjangoRefundRepository
 
 __all__ = [
     "DjangoAddressRepository",
@@ -24,4 +25,5 @@ __all__ = [
     "DjangoOrderRepository",
     "DjangoPaymentRepository",
     "DjangoProductRepository",
+    "DjangoRefundRepository",
 ]

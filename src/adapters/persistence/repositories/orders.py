@@ -7,6 +7,7 @@ from django.db import connection
 from adapters.persistence import mappers
 from adapters.persistence import models as m
 from adapters.persistence.repositories import sql
+from adapters.persistence.repositories.refunds import refunds_of
 from adapters.persistence.write_batch import WriteBatch
 from shop_app.ports.paging import Page, PageRequest
 from shop_domain.ids import CustomerId, OrderId
@@ -30,6 +31,7 @@ class DjangoOrderRepository:
             "paid_by": order.paid_by,
             **mappers.delivery_fields(order.delivery),
             **mappers.fulfilment_fields(order.fulfilment),
+            "refund_account": order.refund_account,
         }
         lines = [
             {
@@ -78,7 +80,9 @@ class DjangoOrderRepository:
         split = len(m.OrderLine._meta.concrete_fields)
         lines = sql.read_all(m.OrderLine, (row[:split] for row in rows))
         order = sql.read(m.Order, rows[0][split:])
-        return mappers.order_from_row(order, lines)
+        # Refunds cost a query only for an order that has any (its counter says so).
+        refunds = refunds_of([order_id])[order_id] if order.refund_count else []
+        return mappers.order_from_row(order, lines, refunds)
 
     def save(self, order: Order) -> None:
         self._batch.write(
@@ -90,9 +94,21 @@ class DjangoOrderRepository:
                 paid_at=order.paid_at,
                 paid_by=order.paid_by,
                 **mappers.fulfilment_fields(order.fulfilment),
+                **self._refund_counters(order),
             ),
             rows=sql.rows_of(m.Order, [order.id]),
         )
+
+    @staticmethod
+    def _refund_counters(order: Order) -> dict[str, object]:
+        """The refund counters of an order that has refunds (the constraints check them)."""
+        if not order.refunds:
+            return {}
+        return {
+            "refund_held": order.refund_held.amount,
+            "refunded": order.refunded.amount,
+            "refund_count": len(order.refunds),
+        }
 
     def list(
         self,
@@ -112,4 +128,12 @@ class DjangoOrderRepository:
             q = q.filter(shipped_at__isnull=not shipped)
         q = q.order_by("-created_at", "-id").prefetch_related("lines")
         rows, count = sql.page_with_count(q, page)
-        return Page([mappers.order_from_row(r, list(r.lines.all())) for r in rows], count)
+        # One query for the refunds of the whole page, and none when it has none.
+        refunds = refunds_of([OrderId(r.id) for r in rows if r.refund_count])
+        return Page(
+            [
+                mappers.order_from_row(r, list(r.lines.all()), refunds.get(OrderId(r.id), []))
+                for r in rows
+            ],
+            count,
+        )
