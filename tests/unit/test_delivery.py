@@ -21,6 +21,7 @@ from shop_domain.errors import (
     DeliveryMethodNotAvailable,
     DeliveryMethodNotFound,
     OrderNotShippable,
+    RefundExceedsPaid,
     ValidationFailed,
 )
 from shop_domain.ids import AddressId
@@ -261,3 +262,33 @@ def test_only_a_paid_order_ships_once_and_records_order_shipped(shop: Shop) -> N
     listed = shop.use.list_orders()(page=PageRequest(), customer_id=None, shipped=True)
     assert [o.id for o in listed.items] == [order.id]
     assert shop.use.list_orders()(page=PageRequest(), customer_id=None, shipped=False).count == 0
+
+
+# --- refunds of an order with a delivery ------------------------------------------------
+
+
+def _paid(shop: Shop, order: Any) -> Any:
+    shop.use.start_payment()(customer_id=order.customer_id, order_id=order.id)
+    shop.use.confirm_payment()(customer_id=order.customer_id, order_id=order.id, params={})
+    return shop.use.get_order()(order_id=order.id, customer_id=None)
+
+
+def test_a_delivery_refund_is_its_frozen_price_once(shop: Shop) -> None:
+    order = _paid(shop, order_with(shop, shop.customer(), price="30.00", method="courier",
+                                   address=HOME))  # fmt: skip
+    done = shop.use.refund_order()(order_id=order.id, lines=[], delivery=True)
+    assert done.amount == Money(Decimal("19.99"))
+    assert shop.card.refund_requests[-1].amount == Money(Decimal("19.99"))
+    with pytest.raises(RefundExceedsPaid):
+        shop.use.refund_order()(order_id=order.id, lines=[], delivery=True)
+
+
+def test_cancel_refunds_the_whole_sum_delivery_included(shop: Shop) -> None:
+    order = _paid(shop, order_with(shop, shop.customer(), price="30.00", quantity=2,
+                                   method="courier", address=HOME))  # fmt: skip
+    line = order.lines[0].id
+    shop.use.refund_order()(order_id=order.id, lines=[(line, 1, True)])  # 30.00 back
+    shop.use.cancel_order()(order_id=order.id, customer_id=order.customer_id)
+    rest = shop.card.refund_requests[-1].amount
+    assert rest == Money(Decimal("49.99"))  # 60.00 + 19.99 - 30.00: the delivery comes back too
+    assert shop.use.get_order()(order_id=order.id, customer_id=None).refunded == order.total

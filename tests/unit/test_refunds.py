@@ -99,7 +99,7 @@ def test_several_lines_add_up_and_the_delivery_adds_its_price(
     done = refund(
         shop, order, (line_of(order, mug), 1, False), (line_of(order, pen), 3, True), delivery=True
     )
-    # 25.00 + 3 x 2.50, plus the delivery price (0 until orders carry a delivery).
+    # 25.00 + 3 x 2.50, plus the delivery price (this order has none: 0).
     assert done.amount.amount == Decimal("32.50")
     assert done.delivery is True
 
