@@ -321,8 +321,6 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["type", "created_at"]),
-            # The log's own order (0010): its pages read no more rows than they show.
-            models.Index(fields=["created_at", "order_id", "sequence"], name="event_log_order"),
         ]
 
     def __str__(self) -> str:

@@ -16,9 +16,9 @@ from adapters.django_web import paging, schema
 from adapters.django_web.presenters import product_json
 from adapters.django_web.views.base import PublicView
 from shop_app.ports.repositories import ProductFilter
+from shop_app.read_models import ProductView
 from shop_domain.errors import ValidationFailed
 from shop_domain.ids import ProductId
-from shop_domain.product import Product
 
 
 class ProductQuery(paging.PageQuery):
@@ -39,7 +39,7 @@ def _price_value(text: str) -> Decimal:
     return value
 
 
-def _key_of(ordering: str) -> Callable[[Product], tuple[Any, Any]]:
+def _key_of(ordering: str) -> Callable[[ProductView], tuple[Any, Any]]:
     if ordering.lstrip("-") == "price":
         return lambda p: (p.price.amount, p.id)
     return lambda p: (p.name, p.id)

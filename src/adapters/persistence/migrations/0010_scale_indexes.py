@@ -97,12 +97,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.AddIndex(
-            model_name="event",
-            index=models.Index(
-                fields=["created_at", "order_id", "sequence"], name="event_log_order"
-            ),
-        ),
-        migrations.AddIndex(
             model_name="product",
             index=models.Index(fields=["product_type", "name"], name="product_type_name"),
         ),

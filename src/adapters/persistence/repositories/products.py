@@ -135,7 +135,11 @@ class DjangoProductRepository:
                 other, other_params = _beyond(
                     column, desc, not backward, key.value, key.id, inclusive=True
                 )
-                other_side = f"EXISTS (SELECT 1 {from_where} AND {other})"
+                # Walked from the key outwards (its own index, one row), as a page is.
+                back = f"{column} {'ASC' if turn else 'DESC'}, id {'ASC' if backward else 'DESC'}"
+                other_side = (
+                    f"(SELECT 1 {from_where} AND {other} ORDER BY {back} LIMIT 1) IS NOT NULL"
+                )
                 params_other = [*params, *other_params]
         with connection.cursor() as cursor:
             cursor.execute(
