@@ -104,3 +104,18 @@ def test_bad_cursors_are_refused(customer: Api, twelve: list[str]) -> None:
     ):
         response = customer.get("/api/products", **params)
         assert error_of(response) == (400, 1000), params
+
+
+def test_the_reported_total_follows_the_documented_rules() -> None:
+    def never() -> int:
+        raise AssertionError("no estimate at or below the cap")
+
+    cap = counting.EXACT_COUNT_UP_TO
+    assert counting.total(cap, offset=0, shown=20, more=True, estimated=never) == cap
+    # Above the cap: the estimate, but not below the cap + 1 nor below what the page saw.
+    assert counting.total(cap + 1, offset=0, shown=20, more=True, estimated=lambda: 5000) == 5000
+    assert counting.total(cap + 1, offset=0, shown=20, more=True, estimated=lambda: 3) == cap + 1
+    deep = counting.total(cap + 1, offset=4000, shown=20, more=True, estimated=lambda: 10)
+    assert deep == 4021
+    # The last page: the items up to its end are all there are.
+    assert counting.total(cap + 1, offset=4000, shown=7, more=False, estimated=never) == 4007
