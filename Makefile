@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -57,3 +57,12 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --customers $(CUSTOMERS) --duration $(DURATION) \
 		--warmup $(WARMUP) --workers $(WORKERS) --threads $(THREADS) \
 		--concurrency "$(CONCURRENCY)" --rounds $(ROUNDS) --cache-url $(CACHE_URL)
+
+# `make bench-scale`: each route's median, p99 and statements at 10^3, 10^5 and 10^6
+# products and orders (bench/scale.py; docs/performance.md "As the data grows").
+# e.g. make bench-scale SIZES="3 5" SCALE_ARGS="--keep"
+SIZES ?= 3 5 6
+SCALE_ARGS ?= --docs
+
+bench-scale: $(BENCH_STAMP)
+	$(BIN)/python bench/scale.py --sizes "$(SIZES)" $(SCALE_ARGS)

@@ -17,7 +17,7 @@ from adapters.persistence.in_memory import (
     InMemoryStore,
     InMemoryUnitOfWork,
 )
-from shop_app.ports.paging import PageRequest
+from shop_app.ports.paging import Keyset, PageRequest
 from shop_app.ports.repositories import ProductFilter
 from shop_app.ports.unit_of_work import ReadOnlyUnitOfWork
 from shop_domain.bucket import BucketLine
@@ -231,6 +231,38 @@ def test_product_list_filters_orders_and_counts(new_uow: Backend) -> None:
         assert [p.name for p in kitchen.items] == ["red MUG", "Blue mug"]
         everything = uow.products.list(ProductFilter(active_only=False), PageRequest(1, 20))
         assert everything.count == 5
+
+
+@pytest.mark.parametrize("ordering", ["name", "-name", "price", "-price"])
+def test_keyset_pages_walk_the_list_both_ways(new_uow: Backend, ordering: str) -> None:
+    # Ties on the sort value: the id decides, the same way in both directions.
+    items = [product(f"item {i % 4}", f"{i % 3}.00") for i in range(11)]
+    stored(new_uow, *items)
+    f = ProductFilter(ordering=ordering)
+    with new_uow() as uow:
+        whole = uow.products.list(f, PageRequest(1, 20)).items
+        field = ordering.lstrip("-")
+
+        def key(p: Product, backward: bool = False) -> Keyset:
+            value = p.price.amount if field == "price" else p.name
+            return Keyset(value=value, id=str(p.id), backward=backward)
+
+        seen, page = [], uow.products.list(f, PageRequest(size=4, keyset=Keyset()))
+        assert not page.before
+        while True:
+            seen += page.items
+            if not page.after:
+                break
+            page = uow.products.list(f, PageRequest(size=4, keyset=key(page.items[-1])))
+            assert page.before
+        assert [p.id for p in seen] == [p.id for p in whole]
+        # Back from the last page: the four before its first item, in order.
+        back = uow.products.list(f, PageRequest(size=4, keyset=key(page.items[0], True)))
+        assert [p.id for p in back.items] == [p.id for p in whole[4:8]]
+        assert back.before and back.after
+        first = uow.products.list(f, PageRequest(size=4, keyset=key(whole[4], True)))
+        assert [p.id for p in first.items] == [p.id for p in whole[:4]]
+        assert not first.before and first.after
 
 
 # --- bucket -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from adapters.persistence.models import Event
+from adapters.persistence.repositories.sql import page_with_count
 from adapters.persistence.write_batch import WriteBatch
 from shop_app.ports.events import EventType, EventView
 from shop_app.ports.paging import Page, PageRequest
@@ -158,10 +159,7 @@ class DjangoEventLog:
             q = q.filter(type=type)
         if order_id is not None:
             q = q.filter(order_id=order_id)
-        count = q.count()
-        rows = q.order_by("created_at", "order_id", "sequence")[
-            page.offset : page.offset + page.size
-        ]
+        rows, count = page_with_count(q.order_by("created_at", "order_id", "sequence"), page)
         return Page(
             [
                 EventView(

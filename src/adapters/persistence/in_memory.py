@@ -170,11 +170,36 @@ class InMemoryProductRepository:
             and (not filter.name or filter.name.lower() in p.name.lower())
             and (not filter.product_type or p.product_type == filter.product_type)
         ]
-        field = filter.ordering.lstrip("-")
-        found.sort(key=lambda p: (p.price.amount if field == "price" else p.name, str(p.id)))
-        if filter.ordering.startswith("-"):
-            found.reverse()
-        return Page(found[page.offset : page.offset + page.size], len(found))
+        field, desc = filter.ordering.lstrip("-"), filter.ordering.startswith("-")
+
+        def value(p: Product) -> Any:
+            return p.price.amount if field == "price" else p.name
+
+        # The database's order: the field either way, then the id ascending.
+        found.sort(key=lambda p: str(p.id))
+        found.sort(key=value, reverse=desc)
+        key = page.keyset
+        if key is None:
+            return Page(found[page.offset : page.offset + page.size], len(found))
+        if key.id is None:
+            at = 0
+        else:
+
+            def after(p: Product) -> bool:
+                v = value(p)
+                if v == key.value:
+                    return str(p.id) > key.id
+                return v < key.value if desc else v > key.value
+
+            at = next((i for i, p in enumerate(found) if after(p)), len(found))
+            if key.backward:  # the page ends where the key is
+                at = next((i for i, p in enumerate(found) if after(p) or str(p.id) == key.id), at)
+        if key.backward and key.id is not None:
+            start = max(0, at - page.size)
+            items = found[start:at]
+            return Page(items, len(found), before=start > 0, after=at < len(found))
+        items = found[at : at + page.size]
+        return Page(items, len(found), before=at > 0, after=at + page.size < len(found))
 
 
 class InMemoryBucketRepository:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from adapters.persistence import models as m
+from adapters.persistence.repositories.sql import page_with_count
 from shop_app.ports.paging import Page, PageRequest
 from shop_domain.errors import WebhookDeliveryNotFound, WebhookEndpointNotFound
 from shop_domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -120,8 +121,8 @@ class DjangoWebhookDeliveryRepository:
         rows = m.WebhookDelivery.objects.filter(endpoint_id=endpoint_id).order_by(
             "-created_at", "-id"
         )
-        items = [delivery_entity(r) for r in rows[page.offset : page.offset + page.size]]
-        return Page(items=items, count=rows.count())
+        found, count = page_with_count(rows, page)
+        return Page(items=[delivery_entity(r) for r in found], count=count)
 
 
 class DjangoWebhookUnitOfWork:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
+
 from shop_app.ports.id_source import IdSource
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
@@ -25,7 +27,7 @@ class ListProducts:
     def __call__(self, *, filter: ProductFilter, page: PageRequest) -> Page[ProductView]:
         with self._uow.read_only() as uow:
             found = uow.products.list(filter, page)
-        return Page([ProductView.of(p) for p in found.items], found.count)
+        return attrs.evolve(found, items=[ProductView.of(p) for p in found.items])
 
 
 class GetProduct:

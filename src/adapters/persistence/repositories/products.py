@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection
 
 from adapters.persistence import mappers
 from adapters.persistence import models as m
-from adapters.persistence.repositories import sql
+from adapters.persistence.repositories import counting, sql
 from adapters.persistence.write_batch import WriteBatch
 from shop_app.ports.paging import Page, PageRequest
 from shop_app.ports.repositories import ProductFilter
@@ -96,34 +97,105 @@ class DjangoProductRepository:
     def list(self, filter: ProductFilter, page: PageRequest) -> Page[Product]:
         # The catalog page is the busiest read: hand-written SQL, rows straight to
         # entities (the ORM's query compiler and model instances cost more than the query).
+        # One statement: the page, one row past it, and the capped count (counting.py).
         self._batch.read()
-        where, params = ["TRUE" if connection.vendor == "postgresql" else "1"], []
+        postgres = connection.vendor == "postgresql"
+        where, params = ["TRUE" if postgres else "1"], []
         if filter.active_only:
             where.append("active = %s")
             params.append(True)
         if filter.name:
-            name = connection.ops.lookup_cast("icontains") % "name"
-            where.append(f"{name} {connection.operators['icontains'] % '%s'}")
+            # PostgreSQL: ILIKE, which the trigram index (migration 0010) serves.
+            name = "name" if postgres else connection.ops.lookup_cast("icontains") % "name"
+            op = "ILIKE %s" if postgres else connection.operators["icontains"] % "%s"
+            where.append(f"{name} {op}")
             params.append(f"%{connection.ops.prep_for_like_query(filter.name)}%")
         if filter.product_type:
             where.append("product_type = %s")
             params.append(filter.product_type)
         field = _PRODUCT_ORDERING.get(filter.ordering, "name")
-        order = f"{field.lstrip('-')} {'DESC' if field.startswith('-') else 'ASC'}, id ASC"
+        column, desc = field.lstrip("-"), field.startswith("-")
         table = m.Product._meta.db_table
+        from_where = f"FROM {table} WHERE {' AND '.join(where)}"
+        key = page.keyset
+        backward = key is not None and key.backward and key.id is not None
+        # A backward page reads the order reversed, then turns its rows round.
+        turn = desc != backward
+        order = f"{column} {'DESC' if turn else 'ASC'}, id {'DESC' if backward else 'ASC'}"
+        page_where, page_params = list(where), list(params)
+        tail, tail_params = "LIMIT %s OFFSET %s", [page.size + 1, page.offset]
+        other_side, params_other = ("FALSE" if postgres else "0"), []
+        if key is not None:
+            tail, tail_params = "LIMIT %s", [page.size + 1]
+            if key.id is not None:
+                cond, cond_params = _beyond(column, desc, backward, key.value, key.id)
+                page_where.append(cond)
+                page_params += cond_params
+                # Whether anything lies on the key's other side (its own item included).
+                other, other_params = _beyond(
+                    column, desc, not backward, key.value, key.id, inclusive=True
+                )
+                # Walked from the key outwards (its own index, one row), as a page is.
+                back = f"{column} {'ASC' if turn else 'DESC'}, id {'ASC' if backward else 'DESC'}"
+                other_side = (
+                    f"(SELECT 1 {from_where} AND {other} ORDER BY {back} LIMIT 1) IS NOT NULL"
+                )
+                params_other = [*params, *other_params]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {sql.columns(m.Product)}, COUNT(*) OVER () FROM {table} "
-                f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s OFFSET %s",
-                [*params, page.size, page.offset],
+                f"SELECT {sql.columns(m.Product)}, {counting.capped_count_sql(from_where)}, "
+                f"{other_side} FROM {table} WHERE {' AND '.join(page_where)} "
+                f"ORDER BY {order} {tail}",
+                [*params, *params_other, *page_params, *tail_params],
             )
             rows = cursor.fetchall()
-        if rows:
-            count = rows[0][-1]
-        elif page.offset == 0:
-            count = 0
-        else:  # past the last page: the total still comes from a count
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {' AND '.join(where)}", params)
-                count = cursor.fetchone()[0]
-        return Page([self._entity(r) for r in sql.read_all(m.Product, rows)], count)
+            if not rows:  # the counts still come from a statement
+                cursor.execute(
+                    f"SELECT {counting.capped_count_sql(from_where)}, {other_side}",
+                    [*params, *params_other],
+                )
+                capped, other_found = cursor.fetchone()
+                rows_found: list[Any] = []
+            else:
+                capped, other_found = rows[0][-2], rows[0][-1]
+                rows_found = [r[:-2] for r in rows]
+        more = len(rows_found) > page.size
+        rows_found = rows_found[: page.size]
+        if backward:
+            rows_found.reverse()
+
+        def estimated() -> int:
+            if not postgres:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT COUNT(*) {from_where}", params)
+                    return int(cursor.fetchone()[0])
+            return counting.estimate(f"SELECT 1 {from_where}", params)
+
+        if key is None:
+            count = counting.total(
+                capped, offset=page.offset, shown=len(rows_found), more=more, estimated=estimated
+            )
+        elif capped > counting.EXACT_COUNT_UP_TO:
+            count = max(estimated(), counting.EXACT_COUNT_UP_TO + 1)
+        else:
+            count = capped
+        items = [self._entity(r) for r in sql.read_all(m.Product, rows_found)]
+        if key is None:
+            return Page(items, count)
+        before, after = (more, bool(other_found)) if backward else (bool(other_found), more)
+        return Page(items, count, before=before, after=after)
+
+
+def _beyond(
+    column: str, desc: bool, backward: bool, value: Any, pk: str, *, inclusive: bool = False
+) -> tuple[str, list[Any]]:
+    """The rows past (value, pk) in the list's order (before it when ``backward``; the
+    row at (value, pk) too when ``inclusive``): ``column`` one way (``desc``), then the id
+    ascending. The bound on ``column`` alone lets an index on it start there."""
+    down = desc != backward
+    cmp, bound = ("<", "<=") if down else (">", ">=")
+    idc = ("<" if backward else ">") + ("=" if inclusive else "")
+    return (
+        f"({column} {bound} %s AND ({column} {cmp} %s OR id {idc} %s))",
+        [value, value, sql.db(pk)],
+    )

@@ -9,9 +9,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Count, Window
+from django.db.models.expressions import RawSQL
 
 from adapters.persistence import models as m
+from adapters.persistence.repositories import counting
 from adapters.persistence.write_batch import Row, Statement
 from shop_app.ports.paging import PageRequest
 
@@ -112,12 +113,32 @@ def rows_of(model: type[Any], ids: Iterable[Any]) -> set[Row]:
 
 
 def page_with_count(q: Any, page: PageRequest) -> tuple[list[Any], int]:
-    """One page and the total in one statement (a window count on every row); a second
-    query only when the page is past the end."""
-    rows = list(q.annotate(_total=Window(Count("pk")))[page.offset : page.offset + page.size])
+    """One page and the total in one statement: the page, one row past it (to know
+    whether more follow) and the capped count (repositories/counting.py) as a scalar
+    subquery; the planner's estimate, in one more statement, only when more than the cap
+    match; a second query when the page is past the end."""
+    inner, params = q.order_by().values("pk").query.sql_with_params()
+    capped_sql = counting.capped_count_sql(f"FROM ({inner}) matching")
+    window = q.annotate(_capped=RawSQL(capped_sql, params))
+    rows = list(window[page.offset : page.offset + page.size + 1])
+    more = len(rows) > page.size
+    rows = rows[: page.size]
     if rows:
-        return rows, rows[0]._total
-    return rows, (0 if page.offset == 0 else q.count())
+        capped = rows[0]._capped
+    elif page.offset == 0:
+        return rows, 0
+    else:
+        capped = q.order_by()[: counting.EXACT_COUNT_UP_TO + 1].count()
+
+    def estimated() -> int:
+        if connection.vendor != "postgresql":
+            return q.count()
+        sql, p = q.order_by().values("pk").query.sql_with_params()
+        return counting.estimate(sql, list(p))
+
+    return rows, counting.total(
+        capped, offset=page.offset, shown=len(rows), more=more, estimated=estimated
+    )
 
 
 def db(value: Any) -> Any:
