@@ -18,6 +18,7 @@ from adapters.django_web.views import (
     payments,
     service,
     staff,
+    storefront,
     webhooks,
 )
 
@@ -119,7 +120,7 @@ urlpatterns: list[Any] = [
     path("admin/", admin.site.urls),
     # The admin lives under "admin/" (APPEND_SLASH is off): the bare name leads there.
     path("admin", RedirectView.as_view(url="/admin/", permanent=True, query_string=True)),
-    path("", service.front_door, name="front-door"),
+    path("", storefront.storefront, name="storefront"),
 ]
 
 handler400 = "adapters.django_web.errors.handler400"
