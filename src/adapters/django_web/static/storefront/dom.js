@@ -18,6 +18,17 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+const present = (children) => children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false);
+
+// append and replaceChildren that skip what is not there (they would write "null").
+export function add(el, ...children) {
+  el.append(...present(children));
+}
+
+export function fill(el, ...children) {
+  el.replaceChildren(...present(children));
+}
+
 let fieldCount = 0;
 
 // A labelled input (or select) with a place for its error, linked by aria-describedby.

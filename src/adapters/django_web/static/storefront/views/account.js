@@ -1,6 +1,6 @@
 // Register, log in (and what the bucket merge did), log out, the address book.
 import { ApiError, del, get, notServed, post, put } from "../api.js";
-import { alertBox, busy, field, flash, formData, h, showError } from "../dom.js";
+import { add, alertBox, busy, field, fill, flash, formData, h, showError } from "../dom.js";
 import { describe } from "../messages.js";
 import { bucketLines, refreshBucketCount, refreshCustomer, session } from "../state.js";
 
@@ -26,7 +26,7 @@ export function registerView(main) {
       await logIn(main, form, data.username, data.password, "Your account is ready.");
     });
   });
-  main.replaceChildren(h("h1", {}, "Register"), form,
+  fill(main, h("h1", {}, "Register"), form,
     h("p", {}, "Already have an account? ", h("a", { href: "#/login" }, "Log in")));
 }
 
@@ -42,7 +42,7 @@ export function loginView(main, params) {
       await logIn(main, form, data.username, data.password, "You are logged in.", params.get("next"));
     });
   });
-  main.replaceChildren(h("h1", {}, "Log in"), form,
+  fill(main, h("h1", {}, "Log in"), form,
     h("p", {}, "New here? ", h("a", { href: "#/register" }, "Register")));
 }
 
@@ -66,7 +66,7 @@ async function logIn(main, form, username, password, greeting, next) {
       : h("p", {}, lines.length ? "Your saved bucket is back." : "Your bucket is empty."),
     h("p", {}, h("a", { class: "button", href: "#/bucket" }, "See the bucket"), " ",
       next === "checkout" ? h("a", { class: "button secondary", href: "#/checkout" }, "Continue to checkout") : null));
-  main.replaceChildren(h("h1", {}, greeting), alertBox("ok", `Welcome, ${session.customer ? session.customer.username : username}.`), report);
+  fill(main, h("h1", {}, greeting), alertBox("ok", `Welcome, ${session.customer ? session.customer.username : username}.`), report);
   main.focus();
 }
 
@@ -136,15 +136,15 @@ export function addressText(address) {
 }
 
 export async function addressesView(main) {
-  main.replaceChildren(h("h1", {}, "Addresses"));
+  fill(main, h("h1", {}, "Addresses"));
   let page;
   try {
     page = await get("/api/addresses?page_size=100");
   } catch (error) {
     if (notServed(error)) {
-      main.append(alertBox("info", "This shop does not keep addresses yet."));
+      add(main, alertBox("info", "This shop does not keep addresses yet."));
     } else if (error instanceof ApiError && error.code === 3002) {
-      main.append(alertBox("info", h("span", {}, "Please ", h("a", { href: "#/login" }, "log in"), " to see your addresses.")));
+      add(main, alertBox("info", h("span", {}, "Please ", h("a", { href: "#/login" }, "log in"), " to see your addresses.")));
     } else {
       showError(main, error);
     }
@@ -159,7 +159,7 @@ export async function addressesView(main) {
         onclick: () => save(main, null, `/api/addresses/${address.uuid}`, { ...addressBody(address), is_default: true }) }, "Make default"),
       h("button", { type: "button", class: "danger", "aria-label": `Remove the address ${address.name}`,
         onclick: () => removeAddress(main, address) }, "Remove")))));
-  main.append(page.results.length ? list : h("p", {}, "No address saved yet."), addressForm(main));
+  add(main, page.results.length ? list : h("p", {}, "No address saved yet."), addressForm(main));
 }
 
 function addressForm(main, address) {
@@ -179,7 +179,7 @@ function addressForm(main, address) {
 }
 
 function editAddress(main, address) {
-  main.replaceChildren(h("h1", {}, "Addresses"), addressForm(main, address));
+  fill(main, h("h1", {}, "Addresses"), addressForm(main, address));
   main.querySelector("input").focus();
 }
 

@@ -1,6 +1,6 @@
 // The bucket: lines, quantities, each line's reservation counting down, the total.
 import { ApiError, del, put } from "../api.js";
-import { alertBox, h, showError } from "../dom.js";
+import { add, alertBox, fill, h, showError } from "../dom.js";
 import { countdown, money } from "../format.js";
 import { bucketLines, session } from "../state.js";
 
@@ -12,13 +12,13 @@ export async function bucketView(main) {
   try {
     bucket = await bucketLines();
   } catch (error) {
-    main.replaceChildren(h("h1", {}, "Your bucket"));
+    fill(main, h("h1", {}, "Your bucket"));
     showError(main, error);
     return;
   }
-  main.replaceChildren(h("h1", {}, "Your bucket"));
+  fill(main, h("h1", {}, "Your bucket"));
   if (!bucket.lines.length) {
-    main.append(h("p", {}, "Your bucket is empty. ", h("a", { href: "#/" }, "Browse the catalog")));
+    add(main, h("p", {}, "Your bucket is empty. ", h("a", { href: "#/" }, "Browse the catalog")));
     return;
   }
   const timers = [];
@@ -36,7 +36,7 @@ export async function bucketView(main) {
         "aria-label": `Remove ${line.product_name}`, onclick: () => remove(main, row, line) }, "Remove")));
     return row;
   });
-  main.append(
+  add(main, 
     h("table", { class: "lines" },
       h("caption", { class: "visually-hidden" }, "Bucket lines"),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Product"), h("th", { scope: "col" }, "Quantity"),

@@ -1,6 +1,6 @@
 // The catalog (search, type, ordering, paging) and a product's page.
 import { ApiError, get, post, query } from "../api.js";
-import { alertBox, field, flash, formData, h, showError } from "../dom.js";
+import { add, alertBox, field, fill, flash, formData, h, showError } from "../dom.js";
 import { money } from "../format.js";
 import { describe } from "../messages.js";
 import { refreshBucketCount } from "../state.js";
@@ -44,7 +44,7 @@ export async function catalogView(main, params) {
     { options: [["", "All types"], ...types.map((t) => [t, t])] }),
   field("Order by", "ordering", { value: filters.ordering }, { options: ORDERINGS }),
   h("div", { class: "field" }, h("button", { type: "submit" }, "Show")));
-  main.replaceChildren(h("h1", {}, "Catalog"), form);
+  fill(main, h("h1", {}, "Catalog"), form);
   form.querySelectorAll("select").forEach((select) => select.addEventListener("change", () => form.requestSubmit()));
 
   let page;
@@ -72,7 +72,7 @@ export async function catalogView(main, params) {
           addButton(product))))
       : h("p", {}, "No product matches. Try another search."),
     pager(page, current, filters));
-  main.append(results);
+  add(main, results);
 }
 
 function pager(page, current, filters) {
@@ -110,7 +110,7 @@ export async function productView(main, id) {
   try {
     product = await get(`/api/products/${encodeURIComponent(id)}`);
   } catch (error) {
-    main.replaceChildren(h("h1", {}, "Product"), alertBox("error", describe(error)),
+    fill(main, h("h1", {}, "Product"), alertBox("error", describe(error)),
       h("p", {}, h("a", { href: "#/" }, "Back to the catalog")));
     return;
   }
@@ -120,7 +120,7 @@ export async function productView(main, id) {
   const form = h("form", { class: "row", onsubmit: (event) => event.preventDefault() },
     h("div", { class: "field" }, h("label", { for: "quantity" }, "Quantity"), quantity),
     h("div", { class: "field" }, addButton(product, quantity)));
-  main.replaceChildren(
+  fill(main, 
     h("p", {}, h("a", { href: "#/" }, "← Catalog")),
     h("article", { class: "panel" },
       h("h1", {}, product.name),

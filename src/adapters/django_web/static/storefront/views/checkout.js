@@ -1,7 +1,7 @@
 // Checkout: delivery (method with its price; an address or a parcel-locker code) and
 // the payment method; then the order is made and its payment started.
 import { ApiError, get, idempotencyKey, notServed, post } from "../api.js";
-import { alertBox, busy, field, formData, h, showError } from "../dom.js";
+import { add, alertBox, busy, field, fill, formData, h, showError } from "../dom.js";
 import { cents, fromCents, money } from "../format.js";
 import { bucketLines, session } from "../state.js";
 import { addressBody, addressFields, addressText } from "./account.js";
@@ -23,9 +23,9 @@ async function optional(path) {
 }
 
 export async function checkoutView(main) {
-  main.replaceChildren(h("h1", {}, "Checkout"));
+  fill(main, h("h1", {}, "Checkout"));
   if (!session.customer) {
-    main.append(alertBox("info", h("span", {}, "Please ", h("a", { href: "#/login?next=checkout" }, "log in"),
+    add(main, alertBox("info", h("span", {}, "Please ", h("a", { href: "#/login?next=checkout" }, "log in"),
       " or ", h("a", { href: "#/register" }, "register"), " to order. Your bucket comes along.")));
     return;
   }
@@ -38,7 +38,7 @@ export async function checkoutView(main) {
     return;
   }
   if (!bucket.lines.length) {
-    main.append(h("p", {}, "Your bucket is empty. ", h("a", { href: "#/" }, "Browse the catalog")));
+    add(main, h("p", {}, "Your bucket is empty. ", h("a", { href: "#/" }, "Browse the catalog")));
     return;
   }
   const deliveryMethods = methods ? methods.results : [];
@@ -52,12 +52,12 @@ export async function checkoutView(main) {
     renderDetails(deliverySection, method, saved);
     let delivery = 0;
     if (method) delivery = deliveryPrice(method, bucket.total);
-    summary.replaceChildren(`Items ${money(bucket.total)}`,
+    fill(summary, `Items ${money(bucket.total)}`,
       method ? ` + delivery ${money(fromCents(delivery))}` : "",
       ` = ${money(fromCents(cents(bucket.total) + delivery))}`);
   };
 
-  form.append(
+  add(form, 
     h("section", { class: "panel", "aria-labelledby": "items-title" },
       h("h2", { id: "items-title" }, "Your items"),
       h("ul", {}, bucket.lines.map((line) => h("li", {}, `${line.product_name} × ${line.quantity} – ${money(line.value)} each`))),
@@ -74,7 +74,7 @@ export async function checkoutView(main) {
       h("span", { class: "error" })),
     summary,
     h("p", { class: "total" }, h("button", { type: "submit" }, "Order and pay")));
-  main.append(form);
+  add(main, form);
   update();
 
   let key = idempotencyKey();  // one order however often the button is pressed
@@ -121,10 +121,10 @@ function deliveryLabel(method, itemsTotal) {
 }
 
 function renderDetails(section, method, saved) {
-  section.replaceChildren();
+  fill(section);
   if (!method) return;
   if (method.needs_point) {
-    section.append(field("Parcel locker code", "point_id",
+    add(section, field("Parcel locker code", "point_id",
       { required: true, autocomplete: "off", pattern: "[A-Za-z0-9-]{3,32}", class: "upper" },
       { hint: "The locker's code, e.g. KRA01M (3–32 letters, digits or -)." }));
   }
@@ -132,14 +132,14 @@ function renderDetails(section, method, saved) {
     const options = saved.map((a) => [a.uuid, addressText(a)]);
     const preferred = saved.find((a) => a.is_default) || saved[0];
     if (options.length) {
-      section.append(field("Deliver to", "address", { value: preferred ? preferred.uuid : "" },
+      add(section, field("Deliver to", "address", { value: preferred ? preferred.uuid : "" },
         { options: [...options, ["new", "A new address…"]] }));
       const select = section.querySelector("select[name=address]");
       const fresh = h("div", { id: "new-address", hidden: true }, addressFields());
       select.addEventListener("change", () => { fresh.hidden = select.value !== "new"; });
-      section.append(fresh);
+      add(section, fresh);
     } else {
-      section.append(h("div", { id: "new-address" }, h("p", { class: "muted" }, "Deliver to:"), addressFields()));
+      add(section, h("div", { id: "new-address" }, h("p", { class: "muted" }, "Deliver to:"), addressFields()));
     }
   }
 }

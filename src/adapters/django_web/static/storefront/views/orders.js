@@ -1,7 +1,7 @@
 // Orders: the list, one order (status, delivery, fulfilment, refunds) and its payment:
 // card tokens of the sandbox (3-D Secure via its page), the transfer instruction, PayU.
 import { ApiError, get, idempotencyKey, post, query } from "../api.js";
-import { alertBox, busy, flash, h, showError } from "../dom.js";
+import { add, alertBox, busy, fill, flash, h, showError } from "../dom.js";
 import { money, when } from "../format.js";
 import { describe } from "../messages.js";
 import { session } from "../state.js";
@@ -24,14 +24,14 @@ const PAGE_SIZE = 10;
 
 function needLogin(main, error) {
   if (error instanceof ApiError && error.code === 3002) {
-    main.append(alertBox("info", h("span", {}, "Please ", h("a", { href: "#/login" }, "log in"), " to see your orders.")));
+    add(main, alertBox("info", h("span", {}, "Please ", h("a", { href: "#/login" }, "log in"), " to see your orders.")));
     return true;
   }
   return false;
 }
 
 export async function ordersView(main, params) {
-  main.replaceChildren(h("h1", {}, "Your orders"));
+  fill(main, h("h1", {}, "Your orders"));
   const page = Number(params.get("page") || 1);
   let answer;
   try {
@@ -41,10 +41,10 @@ export async function ordersView(main, params) {
     return;
   }
   if (!answer.results.length) {
-    main.append(h("p", {}, "No order yet. ", h("a", { href: "#/" }, "Browse the catalog")));
+    add(main, h("p", {}, "No order yet. ", h("a", { href: "#/" }, "Browse the catalog")));
     return;
   }
-  main.append(h("table", { class: "lines", id: "orders" },
+  add(main, h("table", { class: "lines", id: "orders" },
     h("caption", { class: "visually-hidden" }, "Orders, newest first"),
     h("thead", {}, h("tr", {}, ["Order", "Placed", "Payment", "Status", "Total"].map((t, i) =>
       h("th", { scope: "col", class: i === 4 ? "num" : null }, t)))),
@@ -55,7 +55,7 @@ export async function ordersView(main, params) {
       h("td", {}, statusTag(order.status, STATUS)),
       h("td", { class: "num" }, money(order.sum, order.currency)))))));
   if (answer.next || answer.previous) {
-    main.append(h("nav", { class: "pager", "aria-label": "Pages" },
+    add(main, h("nav", { class: "pager", "aria-label": "Pages" },
       answer.previous ? h("a", { class: "button secondary", href: `#/orders?page=${page - 1}` }, "← Newer") : null,
       h("span", {}, `Page ${page}`),
       answer.next ? h("a", { class: "button secondary", href: `#/orders?page=${page + 1}` }, "Older →") : null));
@@ -81,13 +81,13 @@ export async function orderView(main, id, params) {
     order = await get(`/api/orders/${encodeURIComponent(id)}`);
     payment = await latestPayment(order.order_uuid);
   } catch (error) {
-    main.replaceChildren(h("h1", {}, "Order"));
+    fill(main, h("h1", {}, "Order"));
     if (!needLogin(main, error)) showError(main, error);
     return;
   }
   document.title = `Order ${order.order_uuid.slice(0, 8)} – Shop`;
   const payPanel = h("section", { class: "panel", id: "payment", "aria-labelledby": "payment-title" });
-  main.replaceChildren(
+  fill(main, 
     h("p", {}, h("a", { href: "#/orders" }, "← Your orders")),
     h("h1", {}, `Order ${order.order_uuid.slice(0, 8)}`),
     h("section", { class: "panel", "aria-label": "Summary" }, h("dl", { class: "facts" },
@@ -169,29 +169,29 @@ function cancelButton(main, order) {
 
 function renderPayment(panel, main, order, payment, params) {
   const title = h("h2", { id: "payment-title" }, "Payment");
-  panel.replaceChildren(title);
+  fill(panel, title);
   if (payment) {
-    panel.append(h("p", {}, `${METHODS[payment.method] || payment.method}: `,
+    add(panel, h("p", {}, `${METHODS[payment.method] || payment.method}: `,
       statusTag(payment.status, PAYMENT_STATUS), ` – ${money(payment.amount, payment.currency)}`));
   }
   if (!PAYABLE.includes(order.status)) {
-    if (order.status === "paid") panel.append(alertBox("ok", "Thank you: this order is paid."));
-    if (order.status === "error") panel.append(alertBox("error", "The payment provider reported that this payment failed. The order is closed."));
+    if (order.status === "paid") add(panel, alertBox("ok", "Thank you: this order is paid."));
+    if (order.status === "error") add(panel, alertBox("error", "The payment provider reported that this payment failed. The order is closed."));
     sessionStorage.removeItem(AWAITING);
     return;
   }
   const awaiting = sessionStorage.getItem(AWAITING) === order.order_uuid;
   if (payment && OPEN_PAYMENT.includes(payment.status) && payment.next_action) {
-    panel.append(nextAction(panel, main, order, payment, awaiting));
+    add(panel, nextAction(panel, main, order, payment, awaiting));
   } else if (params.get("start") && !payment) {
     start(panel, main, order, order.payment);
     return;
   } else {
-    if (payment && payment.status === "failed") panel.append(alertBox("error", "The last payment attempt failed. You can try again."));
-    panel.append(h("p", {}, h("button", { type: "button", onclick: () => start(panel, main, order, order.payment) },
+    if (payment && payment.status === "failed") add(panel, alertBox("error", "The last payment attempt failed. You can try again."));
+    add(panel, h("p", {}, h("button", { type: "button", onclick: () => start(panel, main, order, order.payment) },
       `Pay ${money(order.sum, order.currency)}`)));
   }
-  panel.append(switchMethod(panel, main, order, payment));
+  add(panel, switchMethod(panel, main, order, payment));
 }
 
 async function start(panel, main, order, method, then) {
@@ -224,7 +224,7 @@ function nextAction(panel, main, order, payment, awaiting) {
         onclick: () => sessionStorage.setItem(AWAITING, order.order_uuid) },
         payu ? "Continue to PayU" : "Continue to 3-D Secure")));
     if (payu) {
-      box.append(h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => checkPayu(panel, main, order) },
+      add(box, h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => checkPayu(panel, main, order) },
         "I have paid: check the payment")));
       if (awaiting) poll(panel, main, order);
     }
