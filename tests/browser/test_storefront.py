@@ -397,3 +397,116 @@ def test_no_page_has_serious_accessibility_violations(
                     f"{path}: {violation['id']} ({violation['impact']}): {violation['help']} {targets}"
                 )
     assert not found, "\n".join(found)
+
+
+# --- the contract's delivery and refunds, answered by the test in the browser ------------
+# Until this build serves them (issues 15 and 16), the pages that show them are checked
+# against answers shaped exactly as the contract's, given by the test to the browser
+# (page.route); the order itself, the bucket and the login are the live shop's.
+
+METHODS = [
+    {"code": "courier", "name": "Courier", "kind": "courier", "price": "15.00", "currency": "PLN",
+     "free_from": "500.00", "needs_address": True, "needs_point": False},
+    {"code": "locker", "name": "Parcel locker", "kind": "pickup_point", "price": "9.99",
+     "currency": "PLN", "free_from": None, "needs_address": False, "needs_point": True},
+    {"code": "store", "name": "Store pickup", "kind": "store_pickup", "price": "0.00",
+     "currency": "PLN", "free_from": None, "needs_address": False, "needs_point": False},
+]  # fmt: skip
+ADDRESS = {"uuid": str(uuid.uuid4()), "name": "Ada Lovelace", "street": "Długa 1",
+           "postal_code": "31-001", "city": "Kraków", "country": "PL", "phone": "+48600100200",
+           "is_default": True}  # fmt: skip
+
+
+def paged(results: list[Any]) -> str:
+    import json
+
+    return json.dumps({"count": len(results), "next": None, "previous": None, "results": results})
+
+
+def test_checkout_sends_the_contracts_delivery_fields_and_shows_delivery_and_refunds(
+    new_page: Any, steps: Steps, shop: LiveShop
+) -> None:
+    import json
+
+    page, _ = customer(new_page, steps)
+    sent: list[dict[str, Any]] = []
+    page.route(
+        "**/api/delivery-methods*",
+        lambda r: r.fulfill(status=200, body=paged(METHODS), content_type="application/json"),
+    )
+    page.route(
+        "**/api/addresses*",
+        lambda r: r.fulfill(status=200, body=paged([ADDRESS]), content_type="application/json"),
+    )
+
+    def orders(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        body = json.loads(route.request.post_data)
+        sent.append(body)
+        if len(sent) == 1:  # the first try: the shop refuses the code, beside its field
+            problem = {
+                "code": 1000,
+                "message": "Validation error",
+                "details": {"point_id": ["not a parcel locker"]},
+            }
+            route.fulfill(status=400, body=json.dumps(problem), content_type="application/json")
+            return
+        # The real order, without delivery (this build has none); then shown with it.
+        route.continue_(post_data=json.dumps({"payment": body["payment"]}))
+
+    page.route("**/api/orders", orders)
+    add_from_catalog(page, "Running shoes")
+    ready(page, "/#/checkout")
+    total = page.locator("#checkout-total")
+    assert page.get_by_label(re.compile("^Courier")).is_checked()
+    assert (
+        "PLN\xa015.00 (free from PLN\xa0500.00)"
+        in page.locator("label[for='delivery_method-courier']").inner_text()
+    )
+    assert page.get_by_label("Deliver to").input_value() == ADDRESS["uuid"]  # the default
+    assert "PLN\xa0414.00" in total.inner_text()  # 399.00 + 15.00 (free only from 500.00)
+    page.get_by_label(re.compile("^Parcel locker")).check()
+    assert "PLN\xa0408.99" in total.inner_text()
+    page.get_by_label("Parcel locker code").fill("kra01m")
+    page.locator("#payment-transfer").check()
+    steps.shot("checkout with delivery")
+    page.get_by_role("button", name="Order and pay").click()
+    page.locator("[data-field='point_id'] .error").filter(has_text="not a parcel locker").wait_for()
+    page.get_by_role("button", name="Order and pay").click()
+    drawn(page, r"#/orders/[0-9a-f-]{36}")
+    assert sent[0] == {"payment": "transfer", "delivery_method": "locker", "point_id": "KRA01M"}
+    assert sent[1] == sent[0]
+
+    # The order as a build with delivery, fulfilment and refunds answers it.
+    order_id = page.url.split("#/orders/")[1].split("?")[0]
+    real = httpx.Client(
+        base_url=shop.url, cookies={c["name"]: c["value"] for c in page.context.cookies()}
+    )
+    order = real.get(f"/api/orders/{order_id}").json()
+    real.close()
+    order |= {
+        "status": "paid", "items_total": order["sum"], "sum": "408.99",
+        "delivery": {"method": "locker", "name": "Parcel locker", "kind": "pickup_point",
+                     "price": "9.99", "address": None, "point_id": "KRA01M"},
+        "fulfilment": {"status": "shipped", "carrier": "InPost", "tracking_number": "TRACK123",
+                       "shipped_at": "2026-12-01T10:00:00+00:00"},
+        "refunded": "9.99",
+        "refunds": [{"refund_uuid": str(uuid.uuid4()), "order": order_id, "amount": "9.99",
+                     "currency": "PLN", "status": "succeeded", "provider": "bank_transfer",
+                     "reason": "late delivery", "lines": [], "created_at": "2026-12-01T11:00:00+00:00",
+                     "completed_at": "2026-12-01T11:00:00+00:00"}],
+    }  # fmt: skip
+    page.route(
+        f"**/api/orders/{order_id}",
+        lambda r: r.fulfill(status=200, body=json.dumps(order), content_type="application/json"),
+    )
+    ready(page, f"/#/orders/{order_id}")
+    delivery = page.locator("#delivery").inner_text()
+    assert "KRA01M" in delivery and "InPost" in delivery and "TRACK123" in delivery
+    assert "late delivery" in page.locator("#refunds").inner_text()
+    assert "PLN\xa09.99" in page.locator("#refunds").inner_text()
+    assert page.locator("#order-sum").inner_text() == "PLN\xa0408.99"
+    steps.shot("order with delivery, shipping and a refund")
+    no_js_errors(page)
