@@ -510,3 +510,59 @@ def test_checkout_sends_the_contracts_delivery_fields_and_shows_delivery_and_ref
     assert page.locator("#order-sum").inner_text() == "PLN\xa0408.99"
     steps.shot("order with delivery, shipping and a refund")
     no_js_errors(page)
+
+
+def test_the_address_book_sends_and_shows_the_contracts_fields(new_page: Any, steps: Steps) -> None:
+    import json
+
+    page, _ = customer(new_page, steps)
+    saved: list[dict[str, Any]] = []
+
+    def addresses(route: Any) -> None:
+        if route.request.method == "POST":
+            body = json.loads(route.request.post_data)
+            saved.append({"uuid": str(uuid.uuid4()), "phone": "", **body})
+            route.fulfill(status=201, body=json.dumps(saved[-1]), content_type="application/json")
+        else:
+            route.fulfill(status=200, body=paged(saved), content_type="application/json")
+
+    page.route(re.compile(r".*/api/addresses(\?.*)?$"), addresses)
+    ready(page, "/#/addresses")
+    assert "No address saved yet" in page.locator("main").inner_text()
+    page.get_by_label("Name").fill("Ada Lovelace")
+    page.get_by_label("Street and number").fill("Długa 1")
+    page.get_by_label("Postal code").fill("31-001")
+    page.get_by_label("City").fill("Kraków")
+    page.get_by_label("Default address").check()
+    page.get_by_role("button", name="Add the address").click()
+    page.locator("#addresses .card").filter(has_text="Długa 1, 31-001 Kraków, PL").wait_for()
+    assert saved[0] | {"uuid": ""} == {
+        "uuid": "", "phone": "", "name": "Ada Lovelace", "street": "Długa 1",
+        "postal_code": "31-001", "city": "Kraków", "country": "PL", "is_default": True,
+    }  # fmt: skip
+    assert page.locator("#addresses .tag").inner_text() == "Default"
+    steps.shot("address book")
+    no_js_errors(page)
+
+
+def test_the_keyboard_alone_finds_and_adds_a_product(new_page: Any, steps: Steps) -> None:
+    page = new_page()
+    ready(page, "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "name"  # the search field
+    page.keyboard.type("lamp")
+    page.keyboard.press("Enter")
+    drawn(page, r"name=lamp")
+    page.locator(".card h2 a").focus()
+    page.keyboard.press("Enter")
+    drawn(page, r"#/product/")
+    page.get_by_label("Quantity").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Add to bucket"
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text="Desk lamp is in your bucket").wait_for()
+    steps.shot("added with the keyboard")
+    no_js_errors(page)

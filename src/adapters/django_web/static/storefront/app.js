@@ -12,6 +12,7 @@ const TITLES = { "": "Catalog", product: "Product", bucket: "Bucket", login: "Lo
 
 const main = document.getElementById("main");
 let previous = null;
+let visits = 0;
 
 async function route() {
   const [path, search = ""] = location.hash.replace(/^#\/?/, "").split("?");
@@ -43,7 +44,9 @@ async function route() {
     view.replaceChildren(h("h1", {}, TITLES[page] || "Shop"));
     showError(view, error);
   }
-  main.focus({ preventScroll: true });
+  // After a change of view the keyboard and screen readers start at its content; a
+  // first visit starts at the top of the page (the skip link).
+  if (visits++ > 0) main.focus({ preventScroll: true });
   document.documentElement.dataset.route = location.hash || "#/";  // drawn (for tests)
 }
 
@@ -56,6 +59,11 @@ async function boot() {
     history.replaceState(null, "", `/#/orders/${encodeURIComponent(returned)}`);
   }
   document.getElementById("logout").addEventListener("click", logOut);
+  // The skip link moves the focus; its "#main" is no route.
+  document.querySelector(".skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    main.focus();
+  });
   window.addEventListener("hashchange", route);
   try {
     await refreshCustomer();
