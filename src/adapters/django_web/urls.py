@@ -20,6 +20,7 @@ from adapters.django_web.views import (
     refunds,
     service,
     staff,
+    storefront,
     webhooks,
 )
 
@@ -150,7 +151,7 @@ urlpatterns: list[Any] = [
     path("admin/", admin.site.urls),
     # The admin lives under "admin/" (APPEND_SLASH is off): the bare name leads there.
     path("admin", RedirectView.as_view(url="/admin/", permanent=True, query_string=True)),
-    path("", service.front_door, name="front-door"),
+    path("", storefront.storefront, name="storefront"),
 ]
 
 handler400 = "adapters.django_web.errors.handler400"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import json
 import secrets
 import socket
@@ -133,6 +134,7 @@ class PayUDouble:
         expected_notify_url: str | None = None,
         auto_receive: bool = True,
         hang_seconds: float = 5.0,
+        browser_page: bool = False,
     ):
         self.pos_id = pos_id
         self.client_id = client_id
@@ -142,6 +144,9 @@ class PayUDouble:
         self.expected_notify_url = expected_notify_url
         self.auto_receive = auto_receive
         self.hang_seconds = hang_seconds
+        # A browser test's buyer visits the payment page: a page with the way back to the
+        # shop (the order's continueUrl), and no violation (it is the buyer, not the adapter).
+        self.browser_page = browser_page
 
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
@@ -397,6 +402,19 @@ class PayUDouble:
                 return self._faults.pop(0)
             return self.down
 
+    def _pay_page(self, rec: Recorded) -> str:
+        order_id = (rec.query.get("orderId") or [""])[0]
+        with self._lock:
+            order = self.orders.get(order_id)
+        back = html.escape(str(order.body.get("continueUrl", "")) if order else "", quote=True)
+        total = f"{order.total / 100:.2f} {order.currency}" if order else "?"
+        return (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            "<title>PayU (test double)</title></head><body><main>"
+            f"<h1>PayU payment page (test double)</h1><p>Order {html.escape(order_id)}: {total}</p>"
+            f'<p><a id="back-to-shop" href="{back}">Back to the shop</a></p></main></body></html>'
+        )
+
     def _issue_token(self, rec: Recorded) -> tuple[int, dict[str, Any]]:
         content_type = rec.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
@@ -613,6 +631,8 @@ class PayUDouble:
 
     def _route(self, rec: Recorded) -> tuple[int, dict[str, Any], dict[str, str]]:
         if rec.path.startswith(PAY_PAGE):
+            if self.browser_page:
+                return 200, {"html": self._pay_page(rec)}, {"X-Html": "1"}
             self._violate("the adapter followed PayU's redirect to the payment page")
             return 200, {}, {"X-Html": "1"}
         if rec.path == OAUTH_PATH and rec.method == "POST":
@@ -709,7 +729,8 @@ class _Handler(BaseHTTPRequestHandler):
         if double.before_reply is not None:  # a test's hook: e.g. kill the caller now
             double.before_reply(rec)
         if extra.pop("X-Html", None):
-            self._reply(status, b"<html><body>PayU payment page</body></html>", "text/html")
+            page = answer.get("html", "<html><body>PayU payment page</body></html>")
+            self._reply(status, page.encode(), "text/html; charset=utf-8")
             return
         self._reply(status, json.dumps(answer).encode(), extra=extra)
 

@@ -69,30 +69,3 @@ def static_file(request: HttpRequest, path: str) -> HttpResponse:
         # Missing, or a name no file can have: outside the static roots ("..%2f"), a NUL
         # byte, too long for the file system. Each is a file that is not there.
         return json_error(RouteNotFound())
-
-
-_FRONT_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Shop API</title></head>
-<body><h1>Shop API</h1>
-<p>There is no storefront here yet: this is the shop's HTTP API.</p>
-<ul>
-<li><a href="/api/docs">/api/docs</a>: the interactive API docs</li>
-<li><a href="/api/schema">/api/schema</a>: the OpenAPI document</li>
-<li><a href="/admin/">/admin/</a>: the admin site, for staff</li>
-</ul></body></html>
-"""
-
-
-def front_door(request: HttpRequest) -> HttpResponse:
-    """``/``: until the storefront exists, a visitor is pointed to the API docs (a small
-    HTML page for a browser, the same links as JSON for an API client)."""
-    if request.method not in SAFE:
-        return not_allowed(SAFE)
-    links = {"docs": "/api/docs", "schema": "/api/schema", "admin": "/admin/"}
-    # A browser asks for HTML first; curl's */* and API clients get JSON.
-    if request.get_preferred_type(["application/json", "text/html"]) == "text/html":
-        answer = HttpResponse(_FRONT_PAGE, content_type="text/html; charset=utf-8")
-    else:
-        answer = JsonResponse(links)
-    answer["Vary"] = "Accept"
-    return answer
