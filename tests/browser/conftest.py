@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.integration.live_server import LiveShop, live_shop, scratch_database
@@ -136,12 +135,6 @@ def shop(payu: PayUDouble) -> Iterator[LiveShop]:
     }
     with scratch_database(configured_database_url()) as url, live_shop(url, env=env) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def delivery_served(shop: LiveShop) -> bool:
-    """Whether this build serves delivery (issue 15): its routes answer, not 404."""
-    return httpx.get(shop.url + "/api/delivery-methods", timeout=10).status_code != 404
 
 
 @pytest.fixture(scope="module")
