@@ -235,7 +235,8 @@ def test_a_completed_payu_payment_whose_notification_never_came_is_reconciled_on
 
 
 def test_a_period_is_claimed_once(db: Any) -> None:
-    now = timezone.now()
+    # Mid-hour, so that "61 s later" is the next minute but never the next hour.
+    now = timezone.now().replace(minute=30, second=0, microsecond=0)
     scheduler.ensure_rows(now)
     assert sorted(scheduler.tick("a", now)) == sorted(scheduler.SCHEDULE)
     assert scheduler.tick("b", now) == []  # the same period: already claimed
