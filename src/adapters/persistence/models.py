@@ -173,18 +173,18 @@ class Order(models.Model):
     paid_by = models.UUIDField(null=True, blank=True, help_text="the payment that paid it")
     # The delivery as placed (a copy: the method and the address may change later);
     # delivery_method '' means none. `total` is the items plus delivery_price.
-    delivery_method = models.CharField(max_length=32, blank=True, default="")
-    delivery_name = models.CharField(max_length=200, blank=True, default="")
-    delivery_kind = models.CharField(max_length=16, blank=True, default="")
+    delivery_method = models.CharField(max_length=32, blank=True, default="", db_default="")
+    delivery_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    delivery_kind = models.CharField(max_length=16, blank=True, default="", db_default="")
     delivery_price = models.DecimalField(
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, blank=True
     )
     delivery_address = models.JSONField(null=True, blank=True)
-    delivery_point_id = models.CharField(max_length=32, blank=True, default="")
+    delivery_point_id = models.CharField(max_length=32, blank=True, default="", db_default="")
     # Fulfilment: shipped_at is set when staff mark the order shipped.
     shipped_at = models.DateTimeField(null=True, blank=True)
-    carrier = models.CharField(max_length=100, blank=True, default="")
-    tracking_number = models.CharField(max_length=100, blank=True, default="")
+    carrier = models.CharField(max_length=100, blank=True, default="", db_default="")
+    tracking_number = models.CharField(max_length=100, blank=True, default="", db_default="")
     # Refund counters, kept by the refunds under the order's row lock and checked here
     # too: refunds that have not failed never hold more than the order's sum.
     refund_held = models.DecimalField(
