@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.db import connection
 
+from adapters.django_web.paging import cursor_token
 from adapters.persistence.repositories import counting
 from tests.integration.conftest import Api, error_of
 
@@ -96,11 +97,16 @@ def test_a_cursor_walks_the_catalog_and_back(
 
 def test_bad_cursors_are_refused(customer: Api, twelve: list[str]) -> None:
     token = query_of(customer.get("/api/products", cursor="", page_size=5).json()["next"])
+    token_id = twelve[0]
     for params in (
         {"cursor": "not-a-cursor"},
         {"cursor": "W10"},  # base64 of [] : not ours
         {"cursor": token["cursor"], "ordering": "price"},  # made for another ordering
         {"cursor": token["cursor"], "page": "2"},
+        {"cursor": cursor_token("price", "1e999999", token_id), "ordering": "price"},
+        {"cursor": cursor_token("price", "NaN", token_id), "ordering": "price"},
+        {"cursor": cursor_token("name", "a\x00b", token_id)},
+        {"cursor": cursor_token("name", "x", "not-a-uuid")},
     ):
         response = customer.get("/api/products", **params)
         assert error_of(response) == (400, 1000), params

@@ -19,6 +19,7 @@ from shop_app.ports.repositories import ProductFilter
 from shop_app.read_models import ProductView
 from shop_domain.errors import ValidationFailed
 from shop_domain.ids import ProductId
+from shop_domain.money import MAX_AMOUNT
 
 
 class ProductQuery(paging.PageQuery):
@@ -34,9 +35,15 @@ class ProductQuery(paging.PageQuery):
 
 def _price_value(text: str) -> Decimal:
     value = Decimal(text)
-    if not value.is_finite():
+    if not value.is_finite() or abs(value) > MAX_AMOUNT:  # what a price column can hold
         raise ValueError(text)
     return value
+
+
+def _name_value(text: str) -> str:
+    if "\x00" in text or len(text) > 200:  # what a name column can hold
+        raise ValueError(text)
+    return text
 
 
 def _key_of(ordering: str) -> Callable[[ProductView], tuple[Any, Any]]:
@@ -69,7 +76,7 @@ class ListProductsView(CatalogView):
         if "cursor" in params:
             if "page" in request.query_params:
                 raise ValidationFailed(details={"cursor": ["not with page"]})
-            decode = _price_value if ordering.lstrip("-") == "price" else str
+            decode = _price_value if ordering.lstrip("-") == "price" else _name_value
             keyset = paging.read_cursor(params["cursor"], ordering, decode)
             asked = attrs.evolve(asked, keyset=keyset)
         found = self.use.list_products()(
