@@ -157,7 +157,7 @@ def main() -> None:
     callgrind("off")
     if profiler:
         profiler.dump_stats(args.profile)
-    jobs_cpu = run_queued_jobs() / (args.flows + args.warmup) if args.jobs else None
+    jobs = run_queued_jobs() if args.jobs else None
 
     print(f"{args.flows} checkout flows, one process, {connection.vendor}, src {args.src}")
     print(
@@ -168,8 +168,12 @@ def main() -> None:
         "per step, CPU ms median: "
         + ", ".join(f"{name} {statistics.median(v):.2f}" for name, v in steps.items())
     )
-    if jobs_cpu is not None:
-        print(f"jobs the flows queued (fan-out, e-mails): CPU ms per flow {jobs_cpu:.2f}")
+    if jobs is not None:
+        flows = args.flows + args.warmup
+        print(
+            f"jobs the flows queued (fan-out, e-mails), per flow: CPU ms {jobs[0] / flows:.2f}"
+            f", SQL statements {jobs[1] / flows:.2f}"
+        )
 
 
 def callgrind(state: str, *, alone: bool = False) -> None:
@@ -180,9 +184,9 @@ def callgrind(state: str, *, alone: bool = False) -> None:
         subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)
 
 
-def run_queued_jobs() -> float:
+def run_queued_jobs() -> tuple[float, int]:
     """Every ready job run as django-tasks-db's worker runs it, until none is left; the
-    CPU milliseconds it took."""
+    CPU milliseconds it took and the SQL statements it sent."""
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
@@ -190,12 +194,21 @@ def run_queued_jobs() -> float:
         queue_names=["default"], interval=0, batch=True, backend_name="default",
         startup_delay=False, max_tasks=None, worker_id="flow-cpu", excluded_queue_names=[],
     )  # fmt: skip
+    from django.db import connection
+
+    count = {"n": 0}
+
+    def counter(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        count["n"] += 1
+        return execute(sql, params, many, context)
+
     start = time.process_time()
-    while rows := list(DBTaskResult.objects.ready()[:100]):
-        for row in rows:
-            row.claim("flow-cpu")
-            worker.run_task(row)
-    return (time.process_time() - start) * 1000
+    with connection.execute_wrapper(counter):
+        while rows := list(DBTaskResult.objects.ready()[:100]):
+            for row in rows:
+                row.claim("flow-cpu")
+                worker.run_task(row)
+    return (time.process_time() - start) * 1000, count["n"]
 
 
 if __name__ == "__main__":
