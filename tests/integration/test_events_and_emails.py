@@ -24,6 +24,7 @@ from adapters.persistence.models import Event, Payment, ScheduledJob, SentEmail
 from tests.integration.conftest import Api, race
 from tests.integration.live_server import free_port
 from tests.integration.payments.payu_double import PayUDouble
+from tests.integration.payments.stripe_double import StripeDouble
 
 
 def run_jobs() -> int:
@@ -229,6 +230,44 @@ def test_a_completed_payu_payment_whose_notification_never_came_is_reconciled_on
         "order.paid",
         "payment.succeeded",
     ]
+
+
+def test_a_stripe_payment_that_succeeded_without_a_webhook_is_reconciled_once(
+    customer: Api, staff: Api, make_product: Any, stripe_api: StripeDouble
+) -> None:
+    order = place(customer, make_product, "card")  # cards go to the Stripe double
+    o = order["order_uuid"]
+    assert customer.post(f"/api/orders/{o}/payment", {}).status_code == 201
+    stripe_api.next_confirm_status = "processing"  # the bank takes its time
+    pending = customer.post(f"/api/orders/{o}/payment/confirm", {"card_token": "pm_card_visa"})
+    assert pending.status_code == 200, pending.content
+    assert pending.json()["status"] == "pending"
+    (intent_id,) = stripe_api.intents
+    with stripe_api._lock:  # then it succeeds at Stripe; its webhook never arrives
+        StripeDouble._succeed(stripe_api.intents[intent_id])
+
+    def asked() -> int:
+        return sum(r.path == f"/v1/payment_intents/{intent_id}" for r in stripe_api.requests)
+
+    scheduler.ensure_rows(timezone.now())
+    assert scheduler.claim("reconcile_payments", timezone.now())
+    run_jobs()
+    assert (asked(), customer.get(f"/api/orders/{o}").json()["status"]) == (0, "to_pay")
+    Payment.objects.filter(order_id=o).update(created_at=timezone.now() - timedelta(minutes=16))
+    for minute in (1, 2):  # two periods: the second finds nothing left to ask about
+        assert scheduler.claim("reconcile_payments", timezone.now() + timedelta(minutes=minute))
+        run_jobs()
+    assert asked() == 1
+    assert customer.get(f"/api/orders/{o}").json()["status"] == "paid"
+    payment = customer.get(f"/api/orders/{o}/payment").json()
+    assert payment["status"] == "succeeded"
+    log = events(staff, order=o)
+    assert [e["type"] for e in log] == ["order.created", "order.paid", "payment.succeeded"]
+    assert log[2]["data"] == payment  # applied as a notification: the API's view of it
+    history = Payment.objects.get(order_id=o).events.order_by("at", "id")
+    changes = [(h.source, h.old_status, h.new_status) for h in history]
+    assert changes[-1] == ("provider", "pending", "succeeded")
+    assert [c for c in changes if c[0] == "provider"] == [changes[-1]]  # once
 
 
 # --- the scheduler ----------------------------------------------------------------------------

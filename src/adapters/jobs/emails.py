@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.template import Context, Engine
 from django.utils import timezone
 
@@ -156,19 +156,35 @@ def send_for_event(event: dict[str, Any], sender: EmailSender) -> bool:
         refund=refund,
     )
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                SentEmail.objects.create(
-                    order_id=refund["refund_uuid"] if refund else order["order_uuid"],
-                    kind=kind,
-                    recipient=customer.email,
-                    event_id=event["id"].removeprefix("evt_"),
-                    sent_at=timezone.now(),
-                )
-        except IntegrityError:
+        if not _mark_sent(
+            order_id=uuid.UUID(refund["refund_uuid"] if refund else order["order_uuid"]),
+            kind=kind,
+            recipient=customer.email,
+            event_id=uuid.UUID(event["id"].removeprefix("evt_")),
+            sent_at=timezone.now(),
+        ):
             return False  # this order's e-mail of this kind went already
         # Sent while the mark is uncommitted: if sending fails, the mark goes too and a
         # retry sends it. A worker killed between the send and the commit sends it again
         # (the one case of a second e-mail: at least once beats never).
         sender.send(message)
     return True
+
+
+def _mark_sent(**values: Any) -> bool:
+    """The (order, kind) mark, unless one is there already: one statement (a concurrent
+    mark of the same pair waits for the other transaction, then counts as there)."""
+    meta = SentEmail._meta
+    columns, params = [], []
+    for name, value in values.items():
+        field = meta.get_field(name)
+        columns.append(field.column)
+        params.append(field.get_db_prep_save(value, connection))
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {meta.db_table} ({', '.join(columns)}) VALUES ({marks}) "
+            "ON CONFLICT (order_id, kind) DO NOTHING",
+            params,
+        )
+        return bool(cursor.rowcount == 1)

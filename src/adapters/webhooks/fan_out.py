@@ -46,11 +46,23 @@ def create_delivery(endpoint: m.WebhookEndpoint, event: dict[str, Any]) -> m.Web
     return row
 
 
-def deliveries_for(event: dict[str, Any]) -> None:
+def active_endpoints() -> list[m.WebhookEndpoint]:
+    """The endpoints deliveries go to now, oldest first."""
+    return list(m.WebhookEndpoint.objects.filter(active=True).order_by("created_at"))
+
+
+def wanting(endpoints: list[m.WebhookEndpoint], event: dict[str, Any]) -> list[m.WebhookEndpoint]:
+    """Those of ``endpoints`` subscribed to the event's type (or to "*")."""
+    return [e for e in endpoints if {WILDCARD, event["type"]} & set(e.events or [])]
+
+
+def deliveries_for(event: dict[str, Any], endpoints: list[m.WebhookEndpoint] | None = None) -> None:
     """Creates the deliveries of ``event`` (``{"id","type","created_at","sequence",
-    "data"}``) to every active endpoint that wants it, and enqueues their jobs."""
+    "data"}``) to every active endpoint that wants it (of ``endpoints``, if the caller
+    has read them already), and enqueues their jobs, in one transaction."""
+    chosen = wanting(active_endpoints() if endpoints is None else endpoints, event)
+    if not chosen:
+        return  # nobody wants it: nothing to write (no transaction either)
     with transaction.atomic():
-        for endpoint in m.WebhookEndpoint.objects.filter(active=True).order_by("created_at"):
-            events = endpoint.events or []
-            if WILDCARD in events or event["type"] in events:
-                create_delivery(endpoint, event)
+        for endpoint in chosen:
+            create_delivery(endpoint, event)
