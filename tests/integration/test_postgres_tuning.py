@@ -72,3 +72,24 @@ def test_paying_an_order_updates_it_in_place(customer: Api, make_product: Any) -
     updates, in_place = (a - b for a, b in zip(update_counts("shop_order"), before, strict=True))
     assert updates == 2, "the order goes to_pay, then paid"
     assert in_place == updates
+
+
+def test_placing_a_three_line_order_sends_no_statement_over_50_parameters(
+    customer: Api, make_product: Any
+) -> None:
+    # psycopg parses a statement's placeholders in Python and caches that parse only for
+    # statements of at most 50 parameters: one over it is parsed again on every order.
+    for _ in range(3):
+        assert (
+            customer.post("/api/bucket", {"product": make_product(), "quantity": 1}).status_code
+            == 201
+        )
+    counts: list[int] = []
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        counts.append(len(params or ()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        assert customer.post("/api/orders", {"payment": "card"}).status_code == 201
+    assert counts and max(counts) <= 50, counts

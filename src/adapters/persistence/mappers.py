@@ -217,7 +217,7 @@ def fulfilment_from_row(row: m.Order) -> Fulfilment | None:
 
 def delivery_fields(d: OrderDelivery | None) -> dict[str, object]:
     """The order row's delivery columns."""
-    if d is None:  # every column, always: one statement text for either kind of order
+    if d is None:  # the columns' database defaults
         return {
             "delivery_method": "",
             "delivery_name": "",

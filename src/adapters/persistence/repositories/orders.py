@@ -29,10 +29,16 @@ class DjangoOrderRepository:
             "created_at": order.created_at,
             "paid_at": order.paid_at,
             "paid_by": order.paid_by,
-            **mappers.delivery_fields(order.delivery),
-            **mappers.fulfilment_fields(order.fulfilment),
-            "refund_account": order.refund_account,
         }
+        # Columns at their database defaults are left out: the Part 1 order's statement
+        # keeps its few parameters (psycopg caches the parse of statements of at most 50;
+        # the order and its lines share one statement with the bucket's changes).
+        if order.delivery is not None:
+            row |= mappers.delivery_fields(order.delivery)
+        if order.fulfilment is not None:
+            row |= mappers.fulfilment_fields(order.fulfilment)
+        if order.refund_account:
+            row["refund_account"] = order.refund_account
         lines = [
             {
                 "id": ln.id,
