@@ -120,6 +120,10 @@ def _fast_hashing(settings: Any) -> None:
         from django.core.cache import cache
 
         cache.clear()
+    # An estimated count is kept a few seconds per filter: a new test's rows are new.
+    from adapters.persistence.repositories.counting import forget_estimates
+
+    forget_estimates()
 
 
 @pytest.fixture

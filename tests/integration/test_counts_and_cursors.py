@@ -125,3 +125,24 @@ def test_the_reported_total_follows_the_documented_rules() -> None:
     assert deep == 4021
     # The last page: the items up to its end are all there are.
     assert counting.total(cap + 1, offset=4000, shown=7, more=False, estimated=never) == 4007
+
+
+def test_an_estimate_is_kept_a_few_seconds_per_filter(
+    low_cap: None, customer: Api, twelve: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's estimate is PostgreSQL's (SQLite counts exactly)")
+    from django.test.utils import CaptureQueriesContext
+
+    def estimates_planned(**query: Any) -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert customer.get("/api/products", page_size=5, **query).status_code == 200
+        return sum(q["sql"].startswith("EXPLAIN") for q in seen.captured_queries)
+
+    assert estimates_planned() == 1
+    assert estimates_planned() == 0  # the same list and filter: the kept estimate
+    assert estimates_planned(page=2) == 0  # another page of it too
+    assert estimates_planned(name="lamp 0") == 1  # another filter is estimated afresh
+    later = counting._clock() + counting.ESTIMATE_KEPT_SECONDS + 1
+    monkeypatch.setattr(counting, "_clock", lambda: later)
+    assert estimates_planned() == 1  # and after a few seconds, planned again

@@ -4,17 +4,27 @@ Counting every matching row on every page made a page of a million-row list cost
 hundreds of milliseconds. Here the count reads at most EXACT_COUNT_UP_TO + 1 rows
 (a ``LIMIT`` inside the count, in the page's own statement); only when more match does
 PostgreSQL's planner estimate the total (``EXPLAIN``, one more statement, no rows
-read). The documented meaning is in docs/api-contract.md ("count").
+read), and that estimate is kept for ESTIMATE_KEPT_SECONDS per list and filter, so that
+paging through a big list does not plan its count on every page. The documented
+meaning is in docs/api-contract.md ("count").
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 from django.db import connection
 
 EXACT_COUNT_UP_TO = 1000
+#: How long an estimate is reused for the same list and filter (per process).
+ESTIMATE_KEPT_SECONDS = 5.0
+_KEPT_AT_MOST = 1024  # distinct filters remembered; beyond that the memory starts over
+_kept: dict[tuple[str, str, tuple[str, ...]], tuple[float, int]] = {}
+_kept_lock = threading.Lock()
+_clock = time.monotonic
 
 
 def capped_count_sql(from_where: str) -> str:
@@ -23,7 +33,28 @@ def capped_count_sql(from_where: str) -> str:
 
 
 def estimate(sql: str, params: list[Any]) -> int:
-    """The planner's estimate of the rows ``sql`` returns (PostgreSQL; none is read)."""
+    """The planner's estimate of the rows ``sql`` returns (PostgreSQL; none is read),
+    reused for ESTIMATE_KEPT_SECONDS: an estimate is approximate anyway."""
+    key = (str(connection.settings_dict.get("NAME")), sql, tuple(str(p) for p in params))
+    now = _clock()
+    kept = _kept.get(key)
+    if kept is not None and now - kept[0] < ESTIMATE_KEPT_SECONDS:
+        return kept[1]
+    rows = _planned_rows(sql, params)
+    with _kept_lock:
+        if len(_kept) >= _KEPT_AT_MOST:
+            _kept.clear()
+        _kept[key] = (now, rows)
+    return rows
+
+
+def forget_estimates() -> None:
+    """Drop every kept estimate (tests that change a list's size between requests)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+def _planned_rows(sql: str, params: list[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
