@@ -1,4 +1,4 @@
-"""`count` as docs/api-contract.md documents it (exact up to a cap, then an estimate
+"""`count` as docs/contract-notes.md documents it (exact up to a cap, then an estimate
 that never contradicts the page), and the catalog's keyset `cursor` with its links.
 The cap is lowered to 5 here so a handful of rows cross it."""
 

@@ -21,7 +21,7 @@ from shop_domain.ids import OrderId
 class OrdersView(ShopView):
     class Input(serializers.Serializer):
         payment = serializers.CharField(max_length=32)
-        # Where a bank transfer refund goes (this shop's extension, see docs/api-contract.md).
+        # Where a bank transfer refund goes (this shop's extension, see docs/contract-notes.md).
         refund_account = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
     class Documented(Input, delivery.DeliveryInput):

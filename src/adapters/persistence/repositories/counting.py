@@ -6,7 +6,7 @@ hundreds of milliseconds. Here the count reads at most EXACT_COUNT_UP_TO + 1 row
 PostgreSQL's planner estimate the total (``EXPLAIN``, one more statement, no rows
 read), and that estimate is kept for ESTIMATE_KEPT_SECONDS per list and filter, so that
 paging through a big list does not plan its count on every page. The documented
-meaning is in docs/api-contract.md ("count").
+meaning is in docs/contract-notes.md ("count").
 """
 
 from __future__ import annotations
