@@ -10,6 +10,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from shop_domain.money import MAX_AMOUNT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
 # [0-9], not \d: \d matches every Unicode digit.
 WHOLE = re.compile(r"[+-]?[0-9]+")
 AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?")
@@ -41,3 +43,15 @@ class UUIDString(serializers.UUIDField):
         if not isinstance(data, str):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
+
+
+def money_amount(**kw: Any) -> Amount:
+    """An amount the shop's money can hold (the domain's rule, also checked by the use
+    cases), not negative, written as a JSON number or plain ASCII digits."""
+    return Amount(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        min_value=0,
+        max_value=MAX_AMOUNT,
+        **kw,
+    )

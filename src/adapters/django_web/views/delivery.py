@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
-from adapters.django_web.fields import Amount
+from adapters.django_web.fields import money_amount
 from adapters.django_web.presenters import (
     OK_ADDRESS_REMOVED,
     OK_UPDATED,
@@ -26,7 +26,6 @@ from shop_app.use_cases.delivery import DeliveryChoice
 from shop_domain.delivery import DeliveryKind
 from shop_domain.errors import ValidationFailed
 from shop_domain.ids import AddressId, OrderId
-from shop_domain.money import MAX_AMOUNT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 KINDS = [k.value for k in DeliveryKind]
 
@@ -163,22 +162,12 @@ def delivery_choice(body: Any) -> DeliveryChoice | None:
 # --- staff ---------------------------------------------------------------------------
 
 
-def _amount(**kw: Any) -> Amount:
-    return Amount(
-        max_digits=MONEY_MAX_DIGITS,
-        decimal_places=MONEY_DECIMAL_PLACES,
-        min_value=0,
-        max_value=MAX_AMOUNT,
-        **kw,
-    )
-
-
 class DeliveryMethodInput(serializers.Serializer):
     code = serializers.CharField(max_length=32)
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=KINDS)
-    price = _amount()
-    free_from = _amount(required=False, allow_null=True)
+    price = money_amount()
+    free_from = money_amount(required=False, allow_null=True)
     active = serializers.BooleanField(required=False)
 
 
@@ -187,15 +176,15 @@ class DeliveryMethodChange(serializers.Serializer):
 
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=KINDS)
-    price = _amount()
-    free_from = _amount(required=False, allow_null=True)
+    price = money_amount()
+    free_from = money_amount(required=False, allow_null=True)
     active = serializers.BooleanField(required=False)
 
 
 class DeliveryMethodPatch(DeliveryMethodChange):
     name = serializers.CharField(max_length=200, required=False)
     kind = serializers.ChoiceField(choices=KINDS, required=False)
-    price = _amount(required=False)
+    price = money_amount(required=False)
 
 
 MONEY_FIELDS = {"price": schema.PriceInputField}

@@ -11,14 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
-from adapters.django_web.fields import Amount, UUIDString, WholeNumber
+from adapters.django_web.fields import UUIDString, WholeNumber, money_amount
 from adapters.django_web.idempotency import idempotent_keeping_failures
 from adapters.django_web.presenters import refund_json
 from adapters.django_web.quick_check import validated
 from adapters.django_web.views.base import StaffView
 from shop_app.ports.paging import Page
 from shop_domain.ids import OrderId, OrderLineId, RefundId
-from shop_domain.money import MAX_AMOUNT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 
 class RefundLineInput(serializers.Serializer):
@@ -30,15 +29,7 @@ class RefundLineInput(serializers.Serializer):
 class RefundInput(serializers.Serializer):
     lines = RefundLineInput(many=True, required=False, max_length=1000)
     delivery = serializers.BooleanField(required=False, default=False)
-    amount = Amount(
-        max_digits=MONEY_MAX_DIGITS,
-        decimal_places=MONEY_DECIMAL_PLACES,
-        min_value=0,
-        max_value=MAX_AMOUNT,
-        required=False,
-        allow_null=True,
-        default=None,
-    )
+    amount = money_amount(required=False, allow_null=True, default=None)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

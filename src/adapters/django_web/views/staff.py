@@ -10,33 +10,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adapters.django_web import paging, schema
-from adapters.django_web.fields import Amount, WholeNumber
+from adapters.django_web.fields import WholeNumber, money_amount
 from adapters.django_web.presenters import OK_UPDATED, order_json, staff_product_json
 from adapters.django_web.quick_check import validated
 from adapters.django_web.views.base import StaffView
 from shop_app.ports.events import EventView
 from shop_app.ports.repositories import ProductFilter
 from shop_domain.ids import OrderId, ProductId
-from shop_domain.money import MAX_AMOUNT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from shop_domain.order import OrderStatus
 from shop_domain.payment import ChangeSource
 
 
-def _price(**kw: Any) -> Amount:
-    """A price the shop's money can hold (the domain's rule, also checked by the use case),
-    written as a JSON number or plain ASCII digits."""
-    return Amount(
-        max_digits=MONEY_MAX_DIGITS,
-        decimal_places=MONEY_DECIMAL_PLACES,
-        min_value=0,
-        max_value=MAX_AMOUNT,
-        **kw,
-    )
-
-
 class ProductInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    price = _price()
+    price = money_amount()
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     product_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=["new", "promotions", "sales"], required=False)
@@ -46,7 +33,7 @@ class ProductInput(serializers.Serializer):
 
 class PartialProductInput(ProductInput):
     name = serializers.CharField(max_length=200, required=False)
-    price = _price(required=False)
+    price = money_amount(required=False)
 
 
 class StaffProductsView(StaffView):
