@@ -48,6 +48,7 @@ def main() -> None:
         help="then run the jobs the measured flows queued (as `shop worker` does) and "
         "report their CPU per flow too (the worker shares the benchmark's machine)",
     )
+    parser.add_argument("--jobs-profile", help="with --jobs: a cProfile dump of the jobs' run")
     args = parser.parse_args()
 
     sys.path.insert(0, args.src)
@@ -157,7 +158,7 @@ def main() -> None:
     callgrind("off")
     if profiler:
         profiler.dump_stats(args.profile)
-    jobs = run_queued_jobs() if args.jobs else None
+    jobs = run_queued_jobs(args.jobs_profile) if args.jobs else None
 
     print(f"{args.flows} checkout flows, one process, {connection.vendor}, src {args.src}")
     print(
@@ -184,7 +185,7 @@ def callgrind(state: str, *, alone: bool = False) -> None:
         subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)
 
 
-def run_queued_jobs() -> tuple[float, int]:
+def run_queued_jobs(profile: str | None = None) -> tuple[float, int]:
     """Every ready job run as django-tasks-db's worker runs it, until none is left; the
     CPU milliseconds it took and the SQL statements it sent."""
     from django_tasks_db.management.commands.db_worker import Worker
@@ -202,12 +203,21 @@ def run_queued_jobs() -> tuple[float, int]:
         count["n"] += 1
         return execute(sql, params, many, context)
 
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     start = time.process_time()
     with connection.execute_wrapper(counter):
         while rows := list(DBTaskResult.objects.ready()[:100]):
             for row in rows:
                 row.claim("flow-cpu")
                 worker.run_task(row)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
     return (time.process_time() - start) * 1000, count["n"]
 
 

@@ -146,3 +146,34 @@ def test_an_estimate_is_kept_a_few_seconds_per_filter(
     later = counting._clock() + counting.ESTIMATE_KEPT_SECONDS + 1
     monkeypatch.setattr(counting, "_clock", lambda: later)
     assert estimates_planned() == 1  # and after a few seconds, planned again
+
+
+def test_while_an_estimate_is_kept_the_capped_count_is_not_read(
+    low_cap: None, customer: Api, twelve: list[str], make_product: Any
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's estimate is PostgreSQL's (SQLite counts exactly)")
+    from django.test.utils import CaptureQueriesContext
+
+    def counted(path: str, **query: Any) -> tuple[int, int]:
+        """The count reported, and how many statements read a count meanwhile."""
+        with CaptureQueriesContext(connection) as seen:
+            response = customer.get(path, page_size=3, **query)
+        assert response.status_code == 200, response.content
+        return response.json()["count"], sum("COUNT(" in q["sql"] for q in seen.captured_queries)
+
+    first, reads = counted("/api/products")
+    assert first > CAP and reads == 1  # above the cap: counted up to it, then estimated
+    assert counted("/api/products") == (first, 0)  # the kept estimate, no capped count
+    assert counted("/api/products", page=2) == (first, 0)
+    # At most the cap: exact, and read again on every page (nothing kept).
+    assert counted("/api/products", name="lamp 1") == (2, 1)
+    assert counted("/api/products", name="lamp 1") == (2, 1)
+    # The ORM-built lists the same way: a customer's orders above the cap.
+    product = make_product(stock=100)
+    for _ in range(7):
+        customer.post("/api/bucket", {"product": product, "quantity": 1})
+        assert customer.post("/api/orders", {"payment": "card"}).status_code == 201
+    orders, reads = counted("/api/orders")
+    assert orders > CAP and reads == 1
+    assert counted("/api/orders") == (orders, 0)

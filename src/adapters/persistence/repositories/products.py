@@ -141,19 +141,26 @@ class DjangoProductRepository:
                     f"(SELECT 1 {from_where} AND {other} ORDER BY {back} LIMIT 1) IS NOT NULL"
                 )
                 params_other = [*params, *other_params]
+        # Above the cap a few seconds ago: the kept estimate serves, no capped count.
+        if postgres and counting.kept(f"SELECT 1 {from_where}", params):
+            count_sql, count_params = "NULL", []
+        else:
+            count_sql, count_params = counting.capped_count_sql(from_where), params
+        rows_sql = f"WHERE {' AND '.join(page_where)} ORDER BY {order} {tail}"
+        if filter.name or page.offset:
+            # The page's ids first, walking the covering name index (an index-only scan
+            # tests each name, or skips an offset's rows, without reading them), then
+            # those rows alone.
+            rows_sql = f"WHERE id IN (SELECT id FROM {table} {rows_sql}) ORDER BY {order}"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {sql.columns(m.Product)}, {counting.capped_count_sql(from_where)}, "
-                f"{other_side} FROM {table} WHERE {' AND '.join(page_where)} "
-                f"ORDER BY {order} {tail}",
-                [*params, *params_other, *page_params, *tail_params],
+                f"SELECT {sql.columns(m.Product)}, {count_sql}, {other_side} FROM {table} "
+                f"{rows_sql}",
+                [*count_params, *params_other, *page_params, *tail_params],
             )
             rows = cursor.fetchall()
             if not rows:  # the counts still come from a statement
-                cursor.execute(
-                    f"SELECT {counting.capped_count_sql(from_where)}, {other_side}",
-                    [*params, *params_other],
-                )
+                cursor.execute(f"SELECT {count_sql}, {other_side}", [*count_params, *params_other])
                 capped, other_found = cursor.fetchone()
                 rows_found: list[Any] = []
             else:
@@ -175,7 +182,7 @@ class DjangoProductRepository:
             count = counting.total(
                 capped, offset=page.offset, shown=len(rows_found), more=more, estimated=estimated
             )
-        elif capped > counting.EXACT_COUNT_UP_TO:
+        elif capped is None or capped > counting.EXACT_COUNT_UP_TO:
             count = max(estimated(), counting.EXACT_COUNT_UP_TO + 1)
         else:
             count = capped

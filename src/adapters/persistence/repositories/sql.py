@@ -112,29 +112,33 @@ def rows_of(model: type[Any], ids: Iterable[Any]) -> set[Row]:
     return {(model._meta.db_table, str(i)) for i in ids}
 
 
-def page_with_count(q: Any, page: PageRequest) -> tuple[list[Any], int]:
+def page_with_count(q: Any, page: PageRequest, counted: Any = None) -> tuple[list[Any], int]:
     """One page and the total in one statement: the page, one row past it (to know
     whether more follow) and the capped count (repositories/counting.py) as a scalar
     subquery; the planner's estimate, in one more statement, only when more than the cap
-    match; a second query when the page is past the end."""
-    inner, params = q.order_by().values("pk").query.sql_with_params()
-    capped_sql = counting.capped_count_sql(f"FROM ({inner}) matching")
-    window = q.annotate(_capped=RawSQL(capped_sql, params))
+    match, and while it is kept no capped count; a second query when the page is past
+    the end. ``counted``: the same matches as ``q`` in a queryset cheaper to count."""
+    counted = q if counted is None else counted
+    inner, params = counted.order_by().values("pk").query.sql_with_params()
+    skip = connection.vendor == "postgresql" and counting.kept(inner, list(params))
+    window = q if skip else q.annotate(
+        _capped=RawSQL(counting.capped_count_sql(f"FROM ({inner}) matching"), params)
+    )  # fmt: skip
     rows = list(window[page.offset : page.offset + page.size + 1])
     more = len(rows) > page.size
     rows = rows[: page.size]
+    capped: int | None
     if rows:
-        capped = rows[0]._capped
+        capped = None if skip else rows[0]._capped
     elif page.offset == 0:
         return rows, 0
     else:
-        capped = q.order_by()[: counting.EXACT_COUNT_UP_TO + 1].count()
+        capped = counted.order_by()[: counting.EXACT_COUNT_UP_TO + 1].count()
 
     def estimated() -> int:
         if connection.vendor != "postgresql":
-            return q.count()
-        sql, p = q.order_by().values("pk").query.sql_with_params()
-        return counting.estimate(sql, list(p))
+            return int(counted.count())
+        return counting.estimate(inner, list(params))
 
     return rows, counting.total(
         capped, offset=page.offset, shown=len(rows), more=more, estimated=estimated
