@@ -49,6 +49,11 @@ def main() -> None:
         "report their CPU per flow too (the worker shares the benchmark's machine)",
     )
     parser.add_argument("--jobs-profile", help="with --jobs: a cProfile dump of the jobs' run")
+    parser.add_argument(
+        "--base-worker",
+        action="store_true",
+        help="with --jobs: run them with django-tasks-db's own worker loop (for comparison)",
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, args.src)
@@ -158,7 +163,7 @@ def main() -> None:
     callgrind("off")
     if profiler:
         profiler.dump_stats(args.profile)
-    jobs = run_queued_jobs(args.jobs_profile) if args.jobs else None
+    jobs = run_queued_jobs(args.jobs_profile, args.base_worker) if args.jobs else None
 
     print(f"{args.flows} checkout flows, one process, {connection.vendor}, src {args.src}")
     print(
@@ -185,13 +190,14 @@ def callgrind(state: str, *, alone: bool = False) -> None:
         subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)
 
 
-def run_queued_jobs(profile: str | None = None) -> tuple[float, int]:
-    """Every ready job run as django-tasks-db's worker runs it, until none is left; the
-    CPU milliseconds it took and the SQL statements it sent."""
+def run_queued_jobs(profile: str | None = None, base: bool = False) -> tuple[float, int]:
+    """Every ready job run as `shop worker` runs it (its loop, batch mode: until none is
+    left); the CPU milliseconds it took and the SQL statements it sent."""
     from django_tasks_db.management.commands.db_worker import Worker
-    from django_tasks_db.models import DBTaskResult
 
-    worker = Worker(
+    from adapters.jobs.claiming import ShopWorker
+
+    worker = (Worker if base else ShopWorker)(
         queue_names=["default"], interval=0, batch=True, backend_name="default",
         startup_delay=False, max_tasks=None, worker_id="flow-cpu", excluded_queue_names=[],
     )  # fmt: skip
@@ -211,10 +217,7 @@ def run_queued_jobs(profile: str | None = None) -> tuple[float, int]:
         profiler.enable()
     start = time.process_time()
     with connection.execute_wrapper(counter):
-        while rows := list(DBTaskResult.objects.ready()[:100]):
-            for row in rows:
-                row.claim("flow-cpu")
-                worker.run_task(row)
+        worker.run()
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)

@@ -51,6 +51,7 @@ SYSTEMS = ("floor", "shop")
 STEPS = ("products", "add", "order", "pay", "confirm")
 START_TIMEOUT = 90.0  # seconds for a server to answer after its start
 HELPER_TIMEOUT = 300.0  # seconds for migrate / seed
+DRAIN_TIMEOUT = 120.0  # seconds for the shop's job worker to empty its queue after a phase
 
 
 def log(msg: str = "") -> None:
@@ -99,6 +100,20 @@ class Postgres:
         with self.connect() as c:
             if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone():
                 c.execute(f'CREATE DATABASE "{db}"')
+
+    def jobs_waiting(self, db: str) -> int:
+        """The shop's jobs not yet done (ready or running) in its job table."""
+        import psycopg
+
+        with psycopg.connect(
+            host=self.host, port=self.port, user=self.user, dbname=db, autocommit=True
+        ) as c:
+            row = c.execute(
+                "SELECT count(*) FROM django_tasks_database_dbtaskresult "
+                "WHERE status = 'RUNNING' OR (status = 'READY' AND (run_after <= now() "
+                "OR run_after >= '9999-01-01'))"  # django-tasks-db's "no run_after"
+            ).fetchone()
+            return int(row[0])
 
     def log_file(self) -> Path | None:
         """The server's log file, for the count run (log_statement=all per connection)."""
@@ -353,6 +368,8 @@ class Bench:
         extra = ["-d", str(a.duration), "--warmup", str(a.warmup), "--grace", str(a.grace)]
         extra += ["--progress", str(a.progress)]
         res = self.drive(system, srv, customers, extra, f"{system}-c{customers}")
+        if system == "shop" and not a.no_job_worker:
+            res["jobs_drain_s"] = self.drain_jobs()
         if res.get("aborted"):
             log(f"   {system}: ABORTED ({res['aborted']})")
         else:
@@ -363,6 +380,20 @@ class Bench:
                 + (f" {errors_text(res)}" if rq["errors"] or f["failed"] else "")
             )
         return res
+
+    def drain_jobs(self) -> float | None:
+        """After a shop phase, wait (up to DRAIN_TIMEOUT) until its job worker has done
+        the work the phase queued (events fanned out, e-mails), so that none of it runs
+        during the next phase (the floor's, say). Seconds waited; None past the bound."""
+        start = time.monotonic()
+        while time.monotonic() - start < DRAIN_TIMEOUT:
+            if self.pg.jobs_waiting(self.args.shop_db) == 0:
+                waited = time.monotonic() - start
+                log(f"   shop's job worker: queue empty {waited:.1f}s after the phase")
+                return round(waited, 1)
+            time.sleep(0.5)
+        log(f"   shop's job worker: jobs still waiting after {DRAIN_TIMEOUT:.0f}s")
+        return None
 
     def count_phase(self, system: str, srv: Server, pg_log: Path) -> dict:
         a = self.args
@@ -383,7 +414,8 @@ class Bench:
         phases += 2 * (a.rounds - 1) * self.phase_bound(a.customers)
         starts = (2 + (0 if a.no_count else 2)) * START_TIMEOUT
         count = 0 if a.no_count else 2 * self.phase_bound(1)
-        bound = phases + starts + count + 2 * 2 * HELPER_TIMEOUT
+        drains = 0 if a.no_job_worker else (len(a.levels) + a.rounds - 1) * DRAIN_TIMEOUT
+        bound = phases + drains + starts + count + 2 * 2 * HELPER_TIMEOUT
         timed = 2 * (len(a.levels) + a.rounds - 1) * (a.warmup + a.duration)
         log(
             f"== make bench {self.stamp}: {os.cpu_count()} CPUs, {a.workers} workers x {a.threads} threads"

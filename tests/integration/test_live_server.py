@@ -267,4 +267,9 @@ def test_shop_serve_runs_a_worker_that_writes_the_emails_into_var_mail() -> None
         text = "".join(f.read_text() for f in files)
         assert f"To: {name}@ex.com" in text and order["order_uuid"] in text
         pid = shop.process.pid
+        # The background worker runs at the lowest CPU priority: the web workers first.
+        found = subprocess.run(["pgrep", "-P", str(pid), "-f", "cli worker"], capture_output=True)
+        (worker,) = [int(p) for p in found.stdout.split()]
+        server_nice = os.getpriority(os.PRIO_PROCESS, pid)
+        assert os.getpriority(os.PRIO_PROCESS, worker) == min(19, server_nice + 19)
     assert subprocess.run(["pgrep", "-P", str(pid)], capture_output=True).stdout == b""

@@ -1,4 +1,5 @@
-"""Live `shop manage db_worker` processes on PostgreSQL: one killed with SIGKILL in the
+"""Live `shop worker` processes on PostgreSQL (django-tasks-db's worker with the shop's
+one-statement claim, adapters/jobs/claiming.py): one killed with SIGKILL in the
 middle of a delivery (the receiver holds the request open) leaves nothing lost, the
 delivery is made again with the same webhook-id; two workers never send one delivery at
 the same time."""
@@ -57,11 +58,9 @@ def workers(postgres_only: None, settings: Any) -> Iterator[Any]:
         process = subprocess.Popen(
             [
                 shop,
-                "manage",
-                "db_worker",
+                "worker",
                 "--interval",
                 "0.1",
-                "--no-startup-delay",
                 "--worker-id",
                 name,
             ],

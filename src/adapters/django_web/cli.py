@@ -59,9 +59,15 @@ def _halt_if_unbound(arbiter: Any, worker: Any) -> None:
         os._exit(arbiter.WORKER_BOOT_ERROR)
 
 
-def start_worker() -> subprocess.Popen[bytes]:
+#: The CPU priority `shop serve` lowers its job worker by: the web workers beside it on
+#: the same cores come first (measured in docs/performance.md); jobs wait, never lost.
+BACKGROUND_NICE = 19
+
+
+def start_worker(nice: int = 0) -> subprocess.Popen[bytes]:
     """A `shop worker` beside the server, in its process group (stopped with it)."""
-    return subprocess.Popen([sys.executable, "-m", "adapters.django_web.cli", "worker"])
+    argv = [sys.executable, "-m", "adapters.django_web.cli", "worker", "--nice", str(nice)]
+    return subprocess.Popen(argv)
 
 
 def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
@@ -75,7 +81,15 @@ def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
         worker.wait(timeout=5)
 
 
-def serve(host: str, port: int, workers: int, threads: int, *, with_worker: bool = True) -> None:
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    *,
+    with_worker: bool = True,
+    worker_nice: int = BACKGROUND_NICE,
+) -> None:
     ensure_port_free(host, port)  # before the migrations: a busy port fails in a moment
     _setup()
     from django.core.management import call_command
@@ -123,7 +137,7 @@ def serve(host: str, port: int, workers: int, threads: int, *, with_worker: bool
 
             return application
 
-    job_worker = start_worker() if with_worker else None
+    job_worker = start_worker(worker_nice) if with_worker else None
     print(f"shop: serving on http://{host}:{port} ({workers} workers x {threads} threads)")
     try:
         Server().run()
@@ -134,11 +148,13 @@ def serve(host: str, port: int, workers: int, threads: int, *, with_worker: bool
         stop_worker(job_worker)
 
 
-def worker(interval: float) -> None:
+def worker(interval: float, nice: int = 0, worker_id: str = "") -> None:
+    if nice:
+        os.nice(nice)
     _setup()
     from adapters.django_web.containers import run_worker
 
-    run_worker(interval)
+    run_worker(interval, worker_id)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -159,14 +175,29 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument(
         "--no-worker", action="store_true", help="run no background job worker beside the server"
     )
+    s.add_argument(
+        "--worker-nice",
+        type=int,
+        default=BACKGROUND_NICE,
+        help=f"lower the background worker's CPU priority by N (default {BACKGROUND_NICE})",
+    )
     w = sub.add_parser("worker", help="run a job worker (e-mails, webhooks, scheduled work)")
     w.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+    w.add_argument("--nice", type=int, default=0, help="lower the worker's CPU priority by N")
+    w.add_argument("--worker-id", default="", help="the name its jobs record (default: host-pid)")
     sub.add_parser("manage", help="run a Django management command")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.host, args.port, args.workers, args.threads, with_worker=not args.no_worker)
+        serve(
+            args.host,
+            args.port,
+            args.workers,
+            args.threads,
+            with_worker=not args.no_worker,
+            worker_nice=args.worker_nice,
+        )
     elif args.command == "worker":
-        worker(args.interval)
+        worker(args.interval, args.nice, args.worker_id)
 
 
 if __name__ == "__main__":

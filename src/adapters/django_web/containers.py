@@ -129,12 +129,12 @@ def card_challenge_page() -> CardChallengePage | None:
     return application().payments.card_challenge_page()  # type: ignore[no-any-return]
 
 
-def run_worker(interval: float) -> None:
+def run_worker(interval: float, worker_id: str = "") -> None:
     """A job worker: the job engine's runner with the shop's schedule (adapters.jobs),
     which works on the driven side's tables; ``shop worker`` and ``shop serve`` start it."""
     from adapters.jobs.worker import run
 
-    run(interval=interval)
+    run(interval=interval, worker_id=worker_id)
 
 
 def webhook_use_cases() -> WebhookUseCases:

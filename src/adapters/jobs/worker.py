@@ -1,5 +1,6 @@
 """`shop worker`: django-tasks-db's worker (rows claimed with SELECT ... FOR UPDATE
-SKIP LOCKED on PostgreSQL) plus a scheduler thread. Any number may run."""
+SKIP LOCKED on PostgreSQL, in one statement: claiming.py) plus a scheduler thread. Any
+number may run."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from adapters.jobs import scheduler
 
 
 def run(*, interval: float = 1.0, schedule_every: float = 5.0, worker_id: str = "") -> None:
-    from django_tasks_db.management.commands.db_worker import Worker
+    from adapters.jobs.claiming import ShopWorker
 
     logging.getLogger("django_tasks_db").setLevel(logging.INFO)
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{get_random_string(6)}"
@@ -23,7 +24,7 @@ def run(*, interval: float = 1.0, schedule_every: float = 5.0, worker_id: str = 
         target=scheduler.loop, args=(worker_id, stop, schedule_every), daemon=True
     )
     thread.start()
-    worker = Worker(
+    worker = ShopWorker(
         queue_names=["default"],
         interval=interval,
         batch=False,
