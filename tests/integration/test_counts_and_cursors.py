@@ -177,3 +177,32 @@ def test_while_an_estimate_is_kept_the_capped_count_is_not_read(
     orders, reads = counted("/api/orders")
     assert orders > CAP and reads == 1
     assert counted("/api/orders") == (orders, 0)
+
+
+@pytest.mark.parametrize("name", ["lamp 1", "LAMP", "amp 0"])
+@pytest.mark.parametrize("ordering", ["name", "-price"])
+def test_a_name_search_pages_the_same_below_and_above_the_cap(
+    low_cap: None, customer: Api, twelve: list[str], name: str, ordering: str
+) -> None:
+    # "lamp 1" has 2 matches (at most the cap: the page is sorted from its matches), the
+    # others 12 and 10 (above it: the ordering's index is walked); pages and cursors
+    # give the whole list, in order, either way.
+    everything = customer.get("/api/products", ordering=ordering, page_size=100).json()
+    expected = [p["uuid"] for p in everything["results"] if name.lower() in p["name"].lower()]
+    pages = [expected[i : i + 3] for i in range(0, len(expected), 3)]
+    for number, items in enumerate(pages, start=1):
+        body = customer.get("/api/products", name=name, ordering=ordering, page_size=3, page=number)
+        assert [p["uuid"] for p in body.json()["results"]] == items
+        assert body.json()["count"] == len(expected) or len(expected) > CAP
+    asked: dict[str, str] = {"name": name, "ordering": ordering, "cursor": "", "page_size": "3"}
+    walked = []
+    while True:
+        body = customer.get("/api/products", **asked).json()
+        walked.append([p["uuid"] for p in body["results"]])
+        if body["next"] is None:
+            break
+        asked = query_of(body["next"])
+    assert walked == pages
+    if len(pages) > 1:
+        back = customer.get("/api/products", **query_of(body["previous"])).json()
+        assert [p["uuid"] for p in back["results"]] == pages[-2]

@@ -146,21 +146,45 @@ class DjangoProductRepository:
             count_sql, count_params = "NULL", []
         else:
             count_sql, count_params = counting.capped_count_sql(from_where), params
+        prefix, prefix_params = "", []
         rows_sql = f"WHERE {' AND '.join(page_where)} ORDER BY {order} {tail}"
+        rows_params = [*page_params, *tail_params]
         if filter.name or page.offset:
             # The page's ids first, walking the covering name index (an index-only scan
             # tests each name, or skips an offset's rows, without reading them), then
             # those rows alone.
             rows_sql = f"WHERE id IN (SELECT id FROM {table} {rows_sql}) ORDER BY {order}"
+        if postgres and filter.name and count_sql != "NULL":
+            # Not known to be common: its matches first, at most the cap + 1 (a rare term's
+            # by the trigram index). Up to the cap they are all there are, and the page is
+            # sorted from them; only above it does the page walk the ordering's index. The
+            # planner cannot choose between the two well: it guesses a term's matches from
+            # a sample, and a rare term guessed at 0.2 % would walk the whole index.
+            cap = counting.EXACT_COUNT_UP_TO
+            prefix = f"WITH few AS MATERIALIZED (SELECT id, {column} {from_where} LIMIT {cap + 1}) "
+            prefix_params = list(params)
+            count_sql, count_params = "(SELECT COUNT(*) FROM few)", []
+            few_cond = "" if key is None or key.id is None else f"AND {cond}"
+            few_params = [] if key is None or key.id is None else cond_params
+            rows_sql = (
+                f"WHERE id IN ((SELECT id FROM few WHERE {count_sql} <= {cap} {few_cond} "
+                f"ORDER BY {order} {tail}) UNION ALL (SELECT id FROM {table} "
+                f"WHERE {' AND '.join(page_where)} AND {count_sql} > {cap} "
+                f"ORDER BY {order} {tail})) ORDER BY {order}"
+            )
+            rows_params = [*few_params, *tail_params, *page_params, *tail_params]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {sql.columns(m.Product)}, {count_sql}, {other_side} FROM {table} "
-                f"{rows_sql}",
-                [*count_params, *params_other, *page_params, *tail_params],
+                f"{prefix}SELECT {sql.columns(m.Product)}, {count_sql}, {other_side} "
+                f"FROM {table} {rows_sql}",
+                [*prefix_params, *count_params, *params_other, *rows_params],
             )
             rows = cursor.fetchall()
             if not rows:  # the counts still come from a statement
-                cursor.execute(f"SELECT {count_sql}, {other_side}", [*count_params, *params_other])
+                cursor.execute(
+                    f"{prefix}SELECT {count_sql}, {other_side}",
+                    [*prefix_params, *count_params, *params_other],
+                )
                 capped, other_found = cursor.fetchone()
                 rows_found: list[Any] = []
             else:
