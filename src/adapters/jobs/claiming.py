@@ -14,6 +14,7 @@ every other path (SQLite, a failed job, the admin) stay django-tasks-db's own.
 from __future__ import annotations
 
 import json
+import random
 import time
 from typing import Any
 
@@ -37,7 +38,11 @@ class ShopWorker(Worker):
         if connection.vendor != "postgresql":
             super().run()  # SQLite: django-tasks-db's exclusive transactions
             return
-        logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, self.queue_names)
+        logger.info(
+            "Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names)
+        )
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # workers started together spread out
         while self.running:
             close_old_connections()
             row = self.claim_next()
