@@ -140,18 +140,19 @@ def send_for_event(event: dict[str, Any], sender: EmailSender) -> bool:
         if found is None:
             return False
         order = found
-    customer = (
+    found = (
         Customer.objects.filter(pk=order["customer"])
-        .only("email", "first_name", "username")
+        .values_list("email", "first_name", "username")
         .first()
     )
-    if customer is None or not customer.email:
+    if found is None or not found[0]:
         return False
+    email, first_name, username = found
     message = compose(
         kind,
         order,
-        to=customer.email,
-        name=customer.first_name or customer.username,
+        to=email,
+        name=first_name or username,
         language=settings.SHOP.get("language", "en"),
         refund=refund,
     )
@@ -159,7 +160,7 @@ def send_for_event(event: dict[str, Any], sender: EmailSender) -> bool:
         if not _mark_sent(
             order_id=uuid.UUID(refund["refund_uuid"] if refund else order["order_uuid"]),
             kind=kind,
-            recipient=customer.email,
+            recipient=email,
             event_id=uuid.UUID(event["id"].removeprefix("evt_")),
             sent_at=timezone.now(),
         ):
