@@ -283,10 +283,33 @@ def test_a_period_is_claimed_once(db: Any) -> None:
         "expire_reservations",
         "reconcile_payments",
         "requeue_stalled",
-    ]  # the next minute; the hourly purge is not due again
+    ]  # the next minute; the hourly purges are not due again
     runs = DBTaskResult.objects.filter(task_path="adapters.jobs.tasks.run_scheduled")
-    assert runs.count() == 7
-    assert run_jobs() == 7
+    assert runs.count() == 8
+    assert run_jobs() == 8
+
+
+def test_finished_jobs_go_after_two_weeks_in_batches(db: Any, monkeypatch: Any) -> None:
+    from adapters.jobs import tasks
+
+    now = timezone.now()
+    for status, finished in [
+        ("SUCCESSFUL", now - timedelta(days=15)),
+        ("SUCCESSFUL", now - timedelta(days=20)),
+        ("FAILED", now - timedelta(days=30)),
+        ("SUCCESSFUL", now - timedelta(days=13)),  # kept: not two weeks old
+        ("READY", None),  # never a job still to run
+        ("RUNNING", None),
+    ]:
+        row = tasks.run_scheduled.enqueue(name="purge_idempotency")
+        DBTaskResult.objects.filter(id=row.id).update(status=status, finished_at=finished)
+    stale_running = DBTaskResult.objects.get(status="RUNNING")
+    DBTaskResult.objects.filter(id=stale_running.id).update(started_at=now - timedelta(days=40))
+    monkeypatch.setattr(tasks, "PURGE_BATCH", 2)  # three old ones: two batches
+    assert tasks.purge_finished_jobs(now) == 3
+    left = sorted(DBTaskResult.objects.values_list("status", flat=True))
+    assert left == ["READY", "RUNNING", "SUCCESSFUL"]
+    assert tasks.purge_finished_jobs(now) == 0
 
 
 def test_a_job_a_dead_worker_left_running_is_run_again(
@@ -315,6 +338,6 @@ def test_concurrent_workers_claim_a_period_once(postgres_only: None) -> None:
     claims = race(*[lambda i=i: scheduler.tick(f"worker-{i}", now) for i in range(4)])
     claimed = [name for names in claims for name in names]
     assert sorted(claimed) == sorted(scheduler.SCHEDULE), claims
-    assert DBTaskResult.objects.filter(task_path="adapters.jobs.tasks.run_scheduled").count() == 4
+    assert DBTaskResult.objects.filter(task_path="adapters.jobs.tasks.run_scheduled").count() == 5
     DBTaskResult.objects.all().delete()
     Event.objects.all().delete()

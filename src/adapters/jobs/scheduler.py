@@ -27,6 +27,7 @@ SCHEDULE: dict[str, int] = {
     "reconcile_payments": 60,
     "purge_idempotency": 3600,
     "requeue_stalled": 60,  # jobs a dead worker left RUNNING (see tasks.requeue_stalled)
+    "purge_finished_jobs": 3600,  # finished jobs older than tasks.FINISHED_KEPT
 }
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 

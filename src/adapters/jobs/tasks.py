@@ -138,11 +138,31 @@ def requeue_stalled(now: Any = None) -> int:
     return int(stalled.update(status=TaskResultStatus.READY, started_at=None))
 
 
+#: Finished jobs are kept this long (django-tasks-db's own pruning default), then go.
+FINISHED_KEPT = timedelta(days=14)
+PURGE_BATCH = 5000
+
+
+def purge_finished_jobs(now: Any = None) -> int:
+    """Finished jobs (successful or failed) older than FINISHED_KEPT, deleted in batches
+    of PURGE_BATCH, each its own statement: every order leaves two job rows behind, and
+    without this the job table grows with the shop's history."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = (now or timezone.now()) - FINISHED_KEPT
+    old = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff)
+    deleted = 0
+    while ids := list(old.values_list("id", flat=True)[:PURGE_BATCH]):
+        deleted += int(DBTaskResult.objects.filter(id__in=ids).delete()[0])
+    return deleted
+
+
 SWEEPS = {
     "expire_reservations": expire_reservations,
     "reconcile_payments": reconcile_payments,
     "purge_idempotency": purge_idempotency,
     "requeue_stalled": requeue_stalled,
+    "purge_finished_jobs": purge_finished_jobs,
 }
 
 
