@@ -154,25 +154,26 @@ class DjangoProductRepository:
             # tests each name, or skips an offset's rows, without reading them), then
             # those rows alone.
             rows_sql = f"WHERE id IN (SELECT id FROM {table} {rows_sql}) ORDER BY {order}"
-        if postgres and filter.name and count_sql != "NULL":
+        walk_sql, walk_params = rows_sql, rows_params
+        first_few = postgres and bool(filter.name) and count_sql != "NULL"
+        cap = counting.EXACT_COUNT_UP_TO
+        if first_few:
             # Not known to be common: its matches first, at most the cap + 1 (a rare term's
             # by the trigram index). Up to the cap they are all there are, and the page is
-            # sorted from them; only above it does the page walk the ordering's index. The
-            # planner cannot choose between the two well: it guesses a term's matches from
-            # a sample, and a rare term guessed at 0.2 % would walk the whole index.
-            cap = counting.EXACT_COUNT_UP_TO
+            # sorted from them; only above it does a second statement walk the ordering's
+            # index. The planner cannot choose between the two well: it guesses a term's
+            # matches from a sample, and a rare term guessed at 0.2 % would walk the whole
+            # index. (As two statements, each plans its ILIKE once: planning is most of a
+            # rare term's cost.)
             prefix = f"WITH few AS MATERIALIZED (SELECT id, {column} {from_where} LIMIT {cap + 1}) "
             prefix_params = list(params)
             count_sql, count_params = "(SELECT COUNT(*) FROM few)", []
-            few_cond = "" if key is None or key.id is None else f"AND {cond}"
-            few_params = [] if key is None or key.id is None else cond_params
+            beyond = key is not None and key.id is not None
             rows_sql = (
-                f"WHERE id IN ((SELECT id FROM few WHERE {count_sql} <= {cap} {few_cond} "
-                f"ORDER BY {order} {tail}) UNION ALL (SELECT id FROM {table} "
-                f"WHERE {' AND '.join(page_where)} AND {count_sql} > {cap} "
-                f"ORDER BY {order} {tail})) ORDER BY {order}"
+                f"WHERE id IN (SELECT id FROM few {f'WHERE {cond}' if beyond else ''} "
+                f"ORDER BY {order} {tail}) ORDER BY {order}"
             )
-            rows_params = [*few_params, *tail_params, *page_params, *tail_params]
+            rows_params = [*(cond_params if beyond else []), *tail_params]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"{prefix}SELECT {sql.columns(m.Product)}, {count_sql}, {other_side} "
@@ -190,6 +191,11 @@ class DjangoProductRepository:
             else:
                 capped, other_found = rows[0][-2], rows[0][-1]
                 rows_found = [r[:-2] for r in rows]
+            if first_few and capped > cap:  # common after all: the page walks the index
+                cursor.execute(
+                    f"SELECT {sql.columns(m.Product)} FROM {table} {walk_sql}", walk_params
+                )
+                rows_found = list(cursor.fetchall())
         more = len(rows_found) > page.size
         rows_found = rows_found[: page.size]
         if backward:
