@@ -105,9 +105,9 @@ class DjangoProductRepository:
             where.append("active = %s")
             params.append(True)
         if filter.name:
-            # PostgreSQL: ILIKE, which the trigram index (migration 0010) serves.
-            name = "name" if postgres else connection.ops.lookup_cast("icontains") % "name"
-            op = "ILIKE %s" if postgres else connection.operators["icontains"] % "%s"
+            # PostgreSQL: LIKE on the folded name, which the trigram index serves (0012).
+            name = "name_folded" if postgres else connection.ops.lookup_cast("icontains") % "name"
+            op = "LIKE lower(%s)" if postgres else connection.operators["icontains"] % "%s"
             where.append(f"{name} {op}")
             params.append(f"%{connection.ops.prep_for_like_query(filter.name)}%")
         if filter.product_type:
@@ -163,7 +163,7 @@ class DjangoProductRepository:
             # sorted from them; only above it does a second statement walk the ordering's
             # index. The planner cannot choose between the two well: it guesses a term's
             # matches from a sample, and a rare term guessed at 0.2 % would walk the whole
-            # index. (As two statements, each plans its ILIKE once: planning is most of a
+            # index. (As two statements, each plans its LIKE once: planning is most of a
             # rare term's cost.)
             prefix = f"WITH few AS MATERIALIZED (SELECT id, {column} {from_where} LIMIT {cap + 1}) "
             prefix_params = list(params)

@@ -36,7 +36,7 @@ def _readers(model: type[Any]) -> list[tuple[str, list[Any], Any]]:
     readers = cache.get(model)
     if readers is None:
         readers = cache[model] = []
-        for field in model._meta.concrete_fields:
+        for field in _read(model):
             column = field.get_col(model._meta.db_table)
             found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
             readers.append((field.attname, found, column))
@@ -45,7 +45,12 @@ def _readers(model: type[Any]) -> list[tuple[str, list[Any], Any]]:
 
 def columns(model: type[Any], alias: str = "") -> str:
     prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + field.column for field in model._meta.concrete_fields)
+    return ", ".join(prefix + field.column for field in _read(model))
+
+
+def _read(model: type[Any]) -> list[Any]:
+    """The columns hand-written reads fetch: all but generated ones (search helpers)."""
+    return [f for f in model._meta.concrete_fields if not getattr(f, "generated", False)]
 
 
 def read_all(model: type[Any], rows: Iterable[Iterable[Any]]) -> list[SimpleNamespace]:
