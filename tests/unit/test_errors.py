@@ -54,7 +54,7 @@ CONTRACT: dict[int, list[tuple[type[e.ShopError], type[e.ShopError], int]]] = {
     6001: [(e.WebhookEndpointNotFound, e.NotFound, 404)],  # also an unknown delivery
     6002: [(e.WebhookAddressRefused, e.InvalidInput, 400)],
     1999: [(e.InternalError, e.InternalError, 500), (e.CurrencyMismatch, e.ShopError, 500)],
-    # Extension, documented in docs/api-contract.md: a parallel request with the same
+    # Extension, documented in docs/contract-notes.md: a parallel request with the same
     # Idempotency-Key is still running (the contract lets race losers answer 409).
     1008: [(e.IdempotentRequestInProgress, e.Conflict, 409)],
     # Extension: an unknown delivery method code in a staff route's path.
