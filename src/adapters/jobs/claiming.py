@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from functools import cached_property
 from typing import Any
 
 from django.db import close_old_connections, connection
@@ -25,6 +26,9 @@ from django_tasks_db.management.commands.db_worker import Worker, logger
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 _TABLE = DBTaskResult._meta.db_table
+
+
+_NO_RUN_AFTER = get_date_max()  # django-tasks-db's "run whenever"
 
 
 def _column(name: str) -> str:
@@ -55,34 +59,33 @@ class ShopWorker(Worker):
             if self.running and row is None:
                 time.sleep(self.interval)
 
+    @cached_property
+    def _claim_sql(self) -> str:
+        """The claim, built once per worker (only its times and names change)."""
+        queue = _column("queue_name")
+        queues = "" if self.process_all_queues else f"AND {queue} = ANY(%s) "
+        if self.excluded_queue_names:
+            queues += f"AND NOT ({queue} = ANY(%s)) "
+        run_after = _column("run_after")
+        return (
+            f"UPDATE {_TABLE} SET status = '{TaskResultStatus.RUNNING}', "
+            f"{_column('started_at')} = %s, "
+            f"{_column('worker_ids')} = {_column('worker_ids')} || %s::jsonb "
+            f"WHERE id = (SELECT id FROM {_TABLE} "
+            f"WHERE status = '{TaskResultStatus.READY}' AND {_column('backend_name')} = %s "
+            f"{queues}AND ({run_after} = %s OR {run_after} <= %s) "
+            f"ORDER BY priority DESC, {run_after} ASC, {_column('enqueued_at')} ASC "
+            "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *"
+        )
+
     def claim_next(self) -> DBTaskResult | None:
         """The next ready job of this worker's queues, marked RUNNING and committed."""
         now = timezone.now()
-        queues = "" if self.process_all_queues else f"AND {_column('queue_name')} = ANY(%s)"
-        params: list[Any] = [
-            now,
-            json.dumps([self.worker_id]),
-            self.backend_name,
-            *([] if self.process_all_queues else [self.queue_names]),
-            get_date_max(),
-            now,
-        ]
+        queues = [] if self.process_all_queues else [self.queue_names]
         if self.excluded_queue_names:
-            queues += f" AND NOT ({_column('queue_name')} = ANY(%s))"
-            params.insert(-2, self.excluded_queue_names)
-        found = list(
-            DBTaskResult.objects.raw(
-                f"UPDATE {_TABLE} SET status = '{TaskResultStatus.RUNNING}', "
-                f"{_column('started_at')} = %s, "
-                f"{_column('worker_ids')} = {_column('worker_ids')} || %s::jsonb "
-                f"WHERE id = (SELECT id FROM {_TABLE} "
-                f"WHERE status = '{TaskResultStatus.READY}' AND {_column('backend_name')} = %s "
-                f"{queues} AND ({_column('run_after')} = %s OR {_column('run_after')} <= %s) "
-                f"ORDER BY priority DESC, {_column('run_after')} ASC, "
-                f"{_column('enqueued_at')} ASC LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *",
-                params,
-            )
-        )
+            queues.append(self.excluded_queue_names)
+        params = [now, json.dumps([self.worker_id]), self.backend_name, *queues, _NO_RUN_AFTER, now]
+        found = list(DBTaskResult.objects.raw(self._claim_sql, params))
         return found[0] if found else None
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
@@ -115,6 +118,13 @@ class ShopWorker(Worker):
             self._run_tasks += 1
 
 
+_FINISH_SQL = (
+    f"UPDATE {_TABLE} SET status = %s, {_column('return_value')} = %s, "
+    f"{_column('finished_at')} = %s, {_column('exception_class_path')} = '', "
+    f"{_column('traceback')} = '' WHERE id = %s"
+)
+
+
 def finish(row: DBTaskResult, value: Any) -> None:
     """Mark a claimed job SUCCESSFUL with its return value, as ``set_successful`` does."""
     row.status = TaskResultStatus.SUCCESSFUL
@@ -123,9 +133,4 @@ def finish(row: DBTaskResult, value: Any) -> None:
     row.exception_class_path = row.traceback = ""
     prepared = DBTaskResult._meta.get_field("return_value").get_db_prep_save(value, connection)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_TABLE} SET status = %s, {_column('return_value')} = %s, "
-            f"{_column('finished_at')} = %s, {_column('exception_class_path')} = '', "
-            f"{_column('traceback')} = '' WHERE id = %s",
-            [row.status, prepared, row.finished_at, row.id],
-        )
+        cursor.execute(_FINISH_SQL, [row.status, prepared, row.finished_at, row.id])
