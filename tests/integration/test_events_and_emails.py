@@ -341,3 +341,35 @@ def test_concurrent_workers_claim_a_period_once(postgres_only: None) -> None:
     assert DBTaskResult.objects.filter(task_path="adapters.jobs.tasks.run_scheduled").count() == 5
     DBTaskResult.objects.all().delete()
     Event.objects.all().delete()
+
+
+def test_a_dispatch_reads_its_events_and_their_recipient_once(
+    customer: Api, make_product: Any, smtp: Inbox
+) -> None:
+    """The job worker shares the shop's cores: on PostgreSQL a dispatch reads its events,
+    the order's customer (the e-mail's recipient) and "is any endpoint active" in one
+    statement, and the e-mail still goes to that customer, by name."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from adapters.jobs.tasks import dispatch_events
+    from adapters.persistence.models import Customer
+
+    order = place(customer, make_product)
+    Customer.objects.filter(username=customer.username).update(first_name="Zofia")
+    ids = [
+        str(pk)
+        for pk in Event.objects.filter(order_id=order["order_uuid"]).values_list("id", flat=True)
+    ]
+    with CaptureQueriesContext(connection) as statements:
+        dispatch_events.call(ids)
+    (sent,) = smtp.messages
+    assert sent["To"] == f"{customer.username}@example.com"
+    assert "Zofia" in parts(sent)["text/plain"]
+    reads = [
+        q["sql"]
+        for q in statements.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    if connection.vendor == "postgresql":
+        assert len(reads) == 1, reads

@@ -10,7 +10,7 @@ import logging
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -128,8 +128,19 @@ def _order_of_refund(refund: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def send_for_event(event: dict[str, Any], sender: EmailSender) -> bool:
+class Recipient(NamedTuple):
+    """Whom an order's e-mails go to: its customer's address and names."""
+
+    email: str
+    first_name: str
+    username: str
+
+
+def send_for_event(
+    event: dict[str, Any], sender: EmailSender, recipient: Recipient | None = None
+) -> bool:
     """Send the e-mail an event asks for, unless its (order, kind) went already.
+    ``recipient``: the order's customer, when the caller has read it already.
     True when one was sent now. A failure of the sender rolls the mark back and raises."""
     kind = KIND_OF_EVENT.get(event["type"])
     if kind is None:
@@ -140,14 +151,16 @@ def send_for_event(event: dict[str, Any], sender: EmailSender) -> bool:
         if found is None:
             return False
         order = found
-    found = (
-        Customer.objects.filter(pk=order["customer"])
-        .values_list("email", "first_name", "username")
-        .first()
-    )
-    if found is None or not found[0]:
+    if recipient is None:
+        found = (
+            Customer.objects.filter(pk=order["customer"])
+            .values_list("email", "first_name", "username")
+            .first()
+        )
+        recipient = Recipient(*found) if found is not None else None
+    if recipient is None or not recipient.email:
         return False
-    email, first_name, username = found
+    email, first_name, username = recipient
     message = compose(
         kind,
         order,
