@@ -28,6 +28,7 @@ import os
 import platform
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -300,6 +301,7 @@ class Bench:
             # The count run counts what requests cost: the job worker's own polling and
             # jobs (events fanned out, e-mails) would be logged under the same database.
             argv.append("--no-worker")
+        argv += shlex.split(self.args.shop_serve_args)
         srv.start(argv, self.shop_env(port, log_statements), ROOT, "/api/csrf")
         log(f"   shop{tag}: pid {srv.proc.pid} on {srv.base} ({workers} x {threads} threads)")
         return srv
@@ -519,6 +521,8 @@ class Bench:
             "workers": a.workers,
             "threads": a.threads,
             "sessions": "redis" if a.cache_url.startswith(("redis://", "rediss://")) else "db",
+            "job_worker": "none" if a.no_job_worker else "beside the server",
+            "shop_serve_args": a.shop_serve_args,
             "levels": a.levels,
             "headline_customers": a.customers,
             "rounds": a.rounds,
@@ -624,6 +628,9 @@ def markdown(result: dict) -> str:
         f"Run {m['stamp']} ({m['date']}), {m['nproc']} CPUs ({m['machine']}), commit {m['commit']}; "
         f"gunicorn {m['workers']} workers x {m['threads']} threads for both; "
         f"sessions in {m.get('sessions', 'redis')} for both; "
+        f"shop's job worker: {m.get('job_worker', 'beside the server')}"
+        + (f", `shop serve {m['shop_serve_args']}`" if m.get("shop_serve_args") else "")
+        + "; "
         f"{m['warmup_s']:g}s warm-up + {m['duration_s']:g}s measured per phase.",
         "",
         "Whole checkout flow (shop: 7 requests, floor: 6; flows/s and latency of the whole flow):",
@@ -863,6 +870,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="start the shop with --no-worker: its jobs (events fanned out, e-mails) wait in "
         "the queue, as when workers run on other machines; the floor has no background work",
+    )
+    p.add_argument(
+        "--shop-serve-args",
+        default="",
+        help="more `shop serve` options for an A/B run, e.g. '--worker-not-idle'",
     )
     p.add_argument("--pg-log", help="PostgreSQL log file for the count run (default: found)")
     p.add_argument("--pg-host", default="127.0.0.1")

@@ -272,4 +272,7 @@ def test_shop_serve_runs_a_worker_that_writes_the_emails_into_var_mail() -> None
         (worker,) = [int(p) for p in found.stdout.split()]
         server_nice = os.getpriority(os.PRIO_PROCESS, pid)
         assert os.getpriority(os.PRIO_PROCESS, worker) == min(19, server_nice + 19)
+        # ...and, on Linux, only on a core the web workers leave idle (SCHED_IDLE).
+        if hasattr(os, "SCHED_IDLE"):
+            assert os.sched_getscheduler(worker) == os.SCHED_IDLE
     assert subprocess.run(["pgrep", "-P", str(pid)], capture_output=True).stdout == b""

@@ -64,10 +64,25 @@ def _halt_if_unbound(arbiter: Any, worker: Any) -> None:
 BACKGROUND_NICE = 19
 
 
-def start_worker(nice: int = 0) -> subprocess.Popen[bytes]:
+def start_worker(nice: int = 0, idle: bool = False) -> subprocess.Popen[bytes]:
     """A `shop worker` beside the server, in its process group (stopped with it)."""
     argv = [sys.executable, "-m", "adapters.django_web.cli", "worker", "--nice", str(nice)]
-    return subprocess.Popen(argv)
+    return subprocess.Popen(argv + (["--idle"] if idle else []))
+
+
+def run_when_idle() -> bool:
+    """Put this process in Linux's SCHED_IDLE class: it runs only on a core nothing else
+    wants. Lowest nice is not enough: a nice-19 task may finish its time slice before a
+    web worker that a database reply has just woken gets the core back, while a
+    SCHED_IDLE task gives it up at once. False where the platform has no such class."""
+    policy = getattr(os, "SCHED_IDLE", None)
+    if policy is None or not hasattr(os, "sched_setscheduler"):
+        return False
+    try:
+        os.sched_setscheduler(0, policy, os.sched_param(0))
+    except OSError:  # e.g. a container that forbids it: the nice level still applies
+        return False
+    return True
 
 
 def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
@@ -89,6 +104,7 @@ def serve(
     *,
     with_worker: bool = True,
     worker_nice: int = BACKGROUND_NICE,
+    worker_idle: bool = True,
 ) -> None:
     ensure_port_free(host, port)  # before the migrations: a busy port fails in a moment
     _setup()
@@ -137,7 +153,7 @@ def serve(
 
             return application
 
-    job_worker = start_worker(worker_nice) if with_worker else None
+    job_worker = start_worker(worker_nice, worker_idle) if with_worker else None
     print(f"shop: serving on http://{host}:{port} ({workers} workers x {threads} threads)")
     try:
         Server().run()
@@ -148,9 +164,11 @@ def serve(
         stop_worker(job_worker)
 
 
-def worker(interval: float, nice: int = 0, worker_id: str = "") -> None:
+def worker(interval: float, nice: int = 0, worker_id: str = "", idle: bool = False) -> None:
     if nice:
         os.nice(nice)
+    if idle:
+        run_when_idle()  # before any thread starts: the scheduler thread inherits it
     _setup()
     from adapters.django_web.containers import run_worker
 
@@ -181,10 +199,21 @@ def main(argv: list[str] | None = None) -> None:
         default=BACKGROUND_NICE,
         help=f"lower the background worker's CPU priority by N (default {BACKGROUND_NICE})",
     )
+    s.add_argument(
+        "--worker-not-idle",
+        action="store_true",
+        help="let the background worker compete for the cores (default: it runs only on a "
+        "core the web workers leave idle, Linux's SCHED_IDLE)",
+    )
     w = sub.add_parser("worker", help="run a job worker (e-mails, webhooks, scheduled work)")
     w.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
     w.add_argument("--nice", type=int, default=0, help="lower the worker's CPU priority by N")
     w.add_argument("--worker-id", default="", help="the name its jobs record (default: host-pid)")
+    w.add_argument(
+        "--idle",
+        action="store_true",
+        help="run only on a core nothing else wants (Linux SCHED_IDLE; elsewhere ignored)",
+    )
     sub.add_parser("manage", help="run a Django management command")
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -195,9 +224,10 @@ def main(argv: list[str] | None = None) -> None:
             args.threads,
             with_worker=not args.no_worker,
             worker_nice=args.worker_nice,
+            worker_idle=not args.worker_not_idle,
         )
     elif args.command == "worker":
-        worker(args.interval, args.nice, args.worker_id)
+        worker(args.interval, args.nice, args.worker_id, args.idle)
 
 
 if __name__ == "__main__":
