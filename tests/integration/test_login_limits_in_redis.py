@@ -55,7 +55,7 @@ def cache_in_redis(request: pytest.FixtureRequest) -> Iterator[None]:
                 "LOCATION": REDIS_URL,
             }
         },
-        SESSION_ENGINE="django.contrib.sessions.backends.cached_db",
+        SESSION_ENGINE="adapters.persistence.sessions",
         AUTHENTICATION_BACKENDS=["adapters.persistence.auth_backend.CachedUserBackend"],
     ):
         cache.clear()

@@ -1,6 +1,6 @@
 """Sessions and logged-in users in Redis (production's setting): the account tests run
-again there, and a logged-in request reads its session (GET) and its user (entry and
-stamp, one MGET) from the cache, nothing from the database."""
+again there, and a logged-in request reads its session and its user (entry and stamp)
+from the cache in one MGET, nothing from the database."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from adapters.persistence import sessions
 from tests.integration.conftest import Api
 from tests.integration.live_server import redis_url
 from tests.integration.test_accounts_api import (  # noqa: F401 - run again here
@@ -48,7 +50,7 @@ def sessions_in_redis(db: Any) -> Iterator[None]:
                 "LOCATION": REDIS_URL,
             }
         },
-        SESSION_ENGINE="django.contrib.sessions.backends.cached_db",
+        SESSION_ENGINE="adapters.persistence.sessions",
         AUTHENTICATION_BACKENDS=["adapters.persistence.auth_backend.CachedUserBackend"],
     ):
         cache.clear()
@@ -82,26 +84,61 @@ def test_a_logged_in_request_reads_its_session_and_its_user_from_the_cache(
     with CaptureQueriesContext(connection) as queries:
         profile = api.get("/api/profile")
     assert profile.status_code == 200 and profile.json()["results"][0]["username"] == api.username
-    # The session, then the user's entry with its stamp in one MGET (see auth_backend).
-    assert counting.calls == ["get", "get_many"]
+    # The session with its user's entry and stamp: one MGET (persistence's sessions.py).
+    assert counting.calls == ["get_many"]
     # Only the profile's own read: neither the session nor the user came from SQL.
     assert len(queries) == 1, [q["sql"] for q in queries]
 
 
-def test_the_catalog_reads_no_session_even_for_a_logged_in_browser(
+def _session_key(api: Api) -> str:
+    return str(api.client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def test_a_process_new_to_a_session_reads_it_first_then_with_its_user(
     new_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Another worker process (or one whose memory was full) has not seen the session:
+    the session, then the user; from its next request on, both at once."""
     api: Api = new_api().signed_up()
+    assert api.get("/api/profile").status_code == 200
+    monkeypatch.setattr(sessions, "_USER_OF_SESSION", {})
     counting = CountingCache(monkeypatch)
-    assert api.get("/api/products").status_code == 200
-    assert counting.calls == []
+    assert api.get("/api/profile").status_code == 200
+    assert counting.calls == ["get", "get_many"]
+    assert api.get("/api/profile").json()["results"][0]["username"] == api.username
+    assert counting.calls == ["get", "get_many", "get_many"]
 
 
-def test_a_leftover_shop_uid_cookie_naming_someone_else_changes_nobody(new_api: Any) -> None:
-    """Browsers may still carry the removed ``shop_uid`` hint: it is not read, not set."""
-    mallory: Api = new_api().signed_up()
+def test_a_session_remembered_for_someone_else_still_answers_as_its_own_user(
+    new_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The remembered user only chooses which keys to read with the session: the session
+    read says who the caller is, and another user's entry read alongside is not used."""
     alice: Api = new_api().signed_up()
+    mallory: Api = new_api().signed_up()
     assert alice.get("/api/profile").status_code == 200  # alice's entry is cached
-    mallory.client.cookies["shop_uid"] = alice.user_id
-    assert mallory.get("/api/profile").json()["results"][0]["username"] == mallory.username
-    assert mallory.client.cookies["shop_uid"].value == alice.user_id, "not touched"
+    assert mallory.get("/api/profile").status_code == 200
+    sessions._USER_OF_SESSION[_session_key(mallory)] = alice.user_id
+    counting = CountingCache(monkeypatch)
+    answer = mallory.get("/api/profile")
+    assert answer.status_code == 200
+    assert answer.json()["results"][0]["username"] == mallory.username
+    # Alice's keys came along, then mallory's own entry was read: and remembered.
+    assert counting.calls == ["get_many", "get_many"]
+    assert sessions._USER_OF_SESSION[_session_key(mallory)] == mallory.user_id
+
+
+def test_a_session_ended_elsewhere_is_not_brought_back_by_the_memory(new_api: Any) -> None:
+    """Logged out from another tab: the session is gone, whatever this process remembers
+    of it."""
+    api: Api = new_api().signed_up()
+    assert api.get("/api/profile").status_code == 200
+    key = _session_key(api)
+    remembered = sessions._USER_OF_SESSION[key]
+    other: Api = new_api()
+    for name, morsel in api.client.cookies.items():
+        other.client.cookies[name] = morsel.value
+    assert other.post("/api/logout").status_code in (200, 204)
+    sessions._USER_OF_SESSION[key] = remembered  # as another process would still have it
+    answer = api.get("/api/profile")
+    assert answer.status_code in (401, 403), answer.content

@@ -41,7 +41,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's AuthenticationMiddleware, letting the user backend use what the session's
+    # read brought (with sessions in Redis: both in one MGET, see persistence's sessions.py).
+    "adapters.persistence.sessions.SessionUserMiddleware",
     "adapters.django_web.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -118,11 +120,12 @@ def _cache(url: str) -> dict[str, object]:
 CACHES = {"default": _cache(_c.cache_url)}
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     # With a shared in-memory cache, an API request needs no query to know its caller:
-    # the session (one GET) and its user (entry and stamp, one MGET).
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    # Django loads backends by dotted name: this string, like AUTH_USER_MODEL and the
-    # persistence app in INSTALLED_APPS, is the one way settings name persistence; no
-    # module of the web adapter imports it (the import-linter contract in pyproject.toml).
+    # its session and its user (entry and stamp) in one MGET (sessions.py).
+    SESSION_ENGINE = "adapters.persistence.sessions"
+    # Django loads backends and middleware by dotted name: these strings, like
+    # AUTH_USER_MODEL and the persistence app in INSTALLED_APPS, are the one way settings
+    # name persistence; no module of the web adapter imports it (the import-linter
+    # contract in pyproject.toml).
     AUTHENTICATION_BACKENDS = ["adapters.persistence.auth_backend.CachedUserBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -17,6 +17,7 @@ its next request (403/3002), and the other sessions stayed logged in.
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -47,6 +48,22 @@ def user_keys(user_id: Any) -> list[str]:
     return [user_key(user_id), stamp_key(user_id)]
 
 
+# What a session store read along with the session (``sessions.py``), set only while
+# Django resolves a request's user: {"user_id": ..., "entries": {key: value}}.
+read_with_session: ContextVar[dict[str, Any] | None] = ContextVar(
+    "shop_read_with_session", default=None
+)
+
+
+def _read_along(user_id: Any) -> dict[str, Any] | None:
+    """The user's entry and stamp if the session naming this user brought them."""
+    found = read_with_session.get()
+    if not found or found.get("user_id") != str(user_id):
+        return None
+    entries: dict[str, Any] = found["entries"]
+    return entries
+
+
 def forget_user(user_id: Any) -> None:
     """Outdate the user's entry, and every entry a request now running will write from
     a row it read before this call."""
@@ -56,7 +73,9 @@ def forget_user(user_id: Any) -> None:
 
 class CachedUserBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        found = cache.get_many(user_keys(user_id))
+        found = _read_along(user_id)
+        if found is None:
+            found = cache.get_many(user_keys(user_id))
         entry, stamp = found.get(user_key(user_id)), found.get(stamp_key(user_id))
         if entry is None or entry.get("stamp") != stamp:
             # The stamp was read before the row: if the user changes after this read,
