@@ -41,7 +41,8 @@ ON_POSTGRES = {
     "DELETE /api/bucket/<id>": 5,
     "POST /api/orders": 4,
     "POST /api/orders/<id>/payment": 4,
-    "POST /api/orders/<id>/payment/confirm": 5,
+    # the order and its latest payment locked in one statement (lock_with_latest_payment)
+    "POST /api/orders/<id>/payment/confirm": 4,
     "POST /api/orders/<id>/set_canceled": 6,
 }
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from adapters.persistence.in_memory import (
     InMemoryPaymentReplies,
@@ -142,6 +143,7 @@ def test_committed_changes_are_kept(new_uow: Backend) -> None:
         lambda uow, c, p: uow.buckets.remove([_id()]),
         lambda uow, c, p: uow.orders.add(order_for(c, p)),
         lambda uow, c, p: uow.orders.get(_id(), for_update=True),
+        lambda uow, c, p: uow.orders.lock_with_latest_payment(_id()),
         lambda uow, c, p: uow.payments.get(_id(), for_update=True),
         lambda uow, c, p: uow.payments.latest_for(_id(), for_update=True),
         lambda uow, c, p: uow.commit(),
@@ -358,6 +360,50 @@ def payment_for(o: Order, provider: str = "sandbox") -> Payment:
         id=_id(), order_id=o.id, customer_id=o.customer_id, method=PaymentMethod.CARD,
         provider=provider, amount=o.total, at=NOW,
     )  # fmt: skip
+
+
+def test_an_order_is_locked_with_its_latest_payment(new_uow: Backend) -> None:
+    c, p = customer(), product(stock=10)
+    o, other = order_for(c, p), order_for(c, p)
+    stored(new_uow, c, p, o, other)
+    with new_uow() as uow:
+        assert uow.orders.lock_with_latest_payment(o.id) == (uow.orders.get(o.id), None)
+    one, two = payment_for(o), payment_for(o, "payu")
+    stored(new_uow, one)
+    stored(new_uow, two)
+    stored(new_uow, payment_for(other))
+    with new_uow() as uow:
+        found = uow.orders.lock_with_latest_payment(o.id, customer_id=c.id)
+        assert found is not None
+        order, payment = found
+        assert order == uow.orders.get(o.id) and len(order.lines) == 1
+        assert payment == uow.payments.latest_for(o.id) and payment is not None
+        assert payment.id == two.id and payment.provider == "payu"
+        assert uow.orders.lock_with_latest_payment(o.id, customer_id=_id()) is None
+        assert uow.orders.lock_with_latest_payment(_id()) is None
+
+
+def test_an_order_locked_with_its_payment_holds_both_rows(postgres_only: None) -> None:
+    import psycopg
+
+    from adapters.persistence.unit_of_work import DjangoUnitOfWork
+    from tests.integration.conftest import configured_database_url
+
+    def new() -> Any:
+        return DjangoUnitOfWork("PLN")
+
+    c, p = customer(), product(stock=10)
+    o = order_for(c, p)
+    stored(new, c, p, o)
+    attempt = payment_for(o)
+    stored(new, attempt)
+    name = connection.settings_dict["NAME"]
+    base = (configured_database_url() or "").rsplit("/", 1)[0]
+    with new() as uow, psycopg.connect(f"{base}/{name}", autocommit=True) as other:
+        assert uow.orders.lock_with_latest_payment(o.id) is not None
+        for table, row in (("shop_order", o.id), ("shop_payment", attempt.id)):
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE NOWAIT", [row])
 
 
 def test_payments_latest_by_reference_and_saved(new_uow: Backend) -> None:

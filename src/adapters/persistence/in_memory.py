@@ -316,6 +316,16 @@ class InMemoryOrderRepository:
             return None
         return order
 
+    def lock_with_latest_payment(
+        self, order_id: OrderId, *, customer_id: CustomerId | None = None
+    ) -> tuple[Order, Payment | None] | None:
+        order = self.get(order_id, customer_id=customer_id, for_update=True)
+        if order is None:
+            return None
+        # dicts keep insertion order: the last one added is the latest
+        found = [p for p in self._t.payments.values() if p.order_id == order_id]
+        return order, (found[-1] if found else None)
+
     def save(self, order: Order) -> None:
         self._access.write()
         self._t.orders[order.id] = order

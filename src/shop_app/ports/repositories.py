@@ -161,6 +161,14 @@ class OrderRepository(Protocol):
         """The order, or None when it does not exist or is not ``customer_id``'s."""
         ...
 
+    def lock_with_latest_payment(
+        self, order_id: OrderId, *, customer_id: CustomerId | None = None
+    ) -> tuple[Order, Payment | None] | None:
+        """The order and its latest payment attempt (None if it has none), both locked,
+        the order first as every payment path locks them; None when the order does not
+        exist or is not ``customer_id``'s."""
+        ...
+
     def save(self, order: Order) -> None:
         """Persist the order's status fields (lines never change)."""
         ...

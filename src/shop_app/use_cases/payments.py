@@ -320,10 +320,10 @@ class ConfirmPayment:
     ) -> PaymentView:
         declined: PaymentDeclined | None = None
         with self._uow as uow:
-            order = uow.orders.get(order_id, customer_id=customer_id, for_update=True)
-            if order is None:
+            found = uow.orders.lock_with_latest_payment(order_id, customer_id=customer_id)
+            if found is None:
                 raise OrderNotFound()
-            payment = uow.payments.latest_for(order.id, for_update=True)
+            order, payment = found
             if payment is None or not order.is_payable:
                 raise OrderNotPayable(details={"status": order.status.value})
             if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 
 from adapters.persistence import mappers
@@ -12,6 +14,7 @@ from adapters.persistence.write_batch import WriteBatch
 from shop_app.ports.paging import Page, PageRequest
 from shop_domain.ids import CustomerId, OrderId
 from shop_domain.order import Order, OrderStatus
+from shop_domain.payment import Payment
 
 
 class DjangoOrderRepository:
@@ -81,14 +84,43 @@ class DjangoOrderRepository:
         with connection.cursor() as cursor:
             cursor.execute(query, params)
             rows = cursor.fetchall()
+        return _order_of(order_id, rows) if rows else None
+
+    def lock_with_latest_payment(
+        self, order_id: OrderId, *, customer_id: CustomerId | None = None
+    ) -> tuple[Order, Payment | None] | None:
+        if connection.vendor != "postgresql":
+            order = self.get(order_id, customer_id=customer_id, for_update=True)
+            if order is None:
+                return None
+            return order, _latest_payment(order_id)
+        self._batch.read(lock=True)
+        # One statement: the order locked first (the payment's subquery reads its id from
+        # the locked row), then its latest payment, then the lines with both joined.
+        where, params = "id = %s", [sql.db(order_id)]
+        if customer_id is not None:
+            where, params = where + " AND customer_id = %s", [*params, sql.db(customer_id)]
+        lock = sql.lock_clause()
+        query = (
+            f"WITH o AS MATERIALIZED (SELECT {sql.columns(m.Order)} "
+            f"FROM {m.Order._meta.db_table} WHERE {where} {lock}), "
+            f"p AS MATERIALIZED (SELECT {sql.columns(m.Payment)} FROM {m.Payment._meta.db_table} "
+            f"WHERE order_id = (SELECT id FROM o) ORDER BY seq DESC LIMIT 1 {lock}) "
+            f"SELECT {sql.columns(m.OrderLine, 'l')}, {sql.columns(m.Order, 'o')}, "
+            f"{sql.columns(m.Payment, 'p')} FROM {m.OrderLine._meta.db_table} l "
+            "JOIN o ON o.id = l.order_id LEFT JOIN p ON TRUE ORDER BY l.position"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            rows = cursor.fetchall()
         if not rows:
             return None
-        split = len(m.OrderLine._meta.concrete_fields)
-        lines = sql.read_all(m.OrderLine, (row[:split] for row in rows))
-        order = sql.read(m.Order, rows[0][split:])
-        # Refunds cost a query only for an order that has any (its counter says so).
-        refunds = refunds_of([order_id])[order_id] if order.refund_count else []
-        return mappers.order_from_row(order, lines, refunds)
+        split = len(m.OrderLine._meta.concrete_fields) + len(m.Order._meta.concrete_fields)
+        payment_row = rows[0][split:]
+        payment = None
+        if payment_row[0] is not None:  # its id: NULL when the order has no payment yet
+            payment = mappers.payment_from_row(sql.read(m.Payment, payment_row))
+        return _order_of(order_id, [r[:split] for r in rows]), payment
 
     def save(self, order: Order) -> None:
         self._batch.write(
@@ -154,3 +186,21 @@ class DjangoOrderRepository:
             ],
             count,
         )
+
+
+def _order_of(order_id: OrderId, rows: list[Any]) -> Order:
+    """The order from its lines' rows, each with the order's columns after the line's."""
+    split = len(m.OrderLine._meta.concrete_fields)
+    lines = sql.read_all(m.OrderLine, (row[:split] for row in rows))
+    order = sql.read(m.Order, rows[0][split:])
+    # Refunds cost a query only for an order that has any (its counter says so).
+    refunds = refunds_of([order_id])[order_id] if order.refund_count else []
+    return mappers.order_from_row(order, lines, refunds)
+
+
+def _latest_payment(order_id: OrderId) -> Payment | None:
+    rows = sql.raw(
+        m.Payment, "order_id = %s", [sql.db(order_id)], tail="ORDER BY seq DESC LIMIT 1",
+        lock=True,
+    )  # fmt: skip
+    return mappers.payment_from_row(rows[0]) if rows else None
