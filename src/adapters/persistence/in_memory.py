@@ -322,9 +322,9 @@ class InMemoryOrderRepository:
         order = self.get(order_id, customer_id=customer_id, for_update=True)
         if order is None:
             return None
-        # dicts keep insertion order: the last one added is the latest
-        found = [p for p in self._t.payments.values() if p.order_id == order_id]
-        return order, (found[-1] if found else None)
+        return order, InMemoryPaymentRepository(self._t, self._access).latest_for(
+            order_id, for_update=True
+        )
 
     def save(self, order: Order) -> None:
         self._access.write()

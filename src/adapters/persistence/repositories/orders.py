@@ -9,6 +9,7 @@ from django.db import connection
 from adapters.persistence import mappers
 from adapters.persistence import models as m
 from adapters.persistence.repositories import sql
+from adapters.persistence.repositories.payments import DjangoPaymentRepository
 from adapters.persistence.repositories.refunds import refunds_of
 from adapters.persistence.write_batch import WriteBatch
 from shop_app.ports.paging import Page, PageRequest
@@ -93,7 +94,7 @@ class DjangoOrderRepository:
             order = self.get(order_id, customer_id=customer_id, for_update=True)
             if order is None:
                 return None
-            return order, _latest_payment(order_id)
+            return order, DjangoPaymentRepository(self._batch).latest_for(order_id, for_update=True)
         self._batch.read(lock=True)
         # One statement: the order locked first (the payment's subquery reads its id from
         # the locked row), then its latest payment, then the lines with both joined.
@@ -196,11 +197,3 @@ def _order_of(order_id: OrderId, rows: list[Any]) -> Order:
     # Refunds cost a query only for an order that has any (its counter says so).
     refunds = refunds_of([order_id])[order_id] if order.refund_count else []
     return mappers.order_from_row(order, lines, refunds)
-
-
-def _latest_payment(order_id: OrderId) -> Payment | None:
-    rows = sql.raw(
-        m.Payment, "order_id = %s", [sql.db(order_id)], tail="ORDER BY seq DESC LIMIT 1",
-        lock=True,
-    )  # fmt: skip
-    return mappers.payment_from_row(rows[0]) if rows else None
