@@ -1,7 +1,8 @@
-"""The shop's one-statement claim and finish (adapters/jobs/claiming.py) against
+"""The shop's batched claim and finish (adapters/jobs/claiming.py) against
 django-tasks-db's own rules, on PostgreSQL: the same job next (its ordering, run_after,
-queues), a row another worker holds is skipped, not waited for, and a finished job
-looks exactly as django-tasks-db's own worker leaves it."""
+queues), a row another worker holds is skipped, not waited for, a finished job looks
+exactly as django-tasks-db's own worker leaves it, and what a batch does not start goes
+back to the queue."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks import task
 
@@ -113,3 +115,59 @@ def test_a_finished_job_is_left_as_django_tasks_db_leaves_it(postgres_only: None
     row = DBTaskResult.objects.get(id=failed.id)
     assert row.status == "FAILED" and row.exception_class_path == "builtins.ValueError"
     assert "on purpose" in row.traceback
+
+
+@task()
+def stop_the_worker() -> None:
+    """A stop signal arriving while this job runs (what `shutdown` does first)."""
+    RUNNING[0].running = False
+
+
+RUNNING: list[ShopWorker] = []
+
+
+def test_a_batch_is_claimed_in_order_and_finished_together(postgres_only: None) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    jobs = [job(add, 1, k, priority=k % 3) for k in range(5)]
+    failed = job(fail, priority=-1)
+    w = worker()
+    rows = w.claim_next_batch(10)
+    expected = [*sorted(jobs, key=lambda r: (-r.priority, r.run_after, r.enqueued_at)), failed]
+    assert [r.id for r in rows] == [r.id for r in expected]
+    assert set(
+        DBTaskResult.objects.filter(id__in=[r.id for r in rows]).values_list("status", flat=True)
+    ) == {"RUNNING"}
+    assert w.claim_next_batch(10) == []  # all taken
+    with CaptureQueriesContext(connection) as queries:
+        w.run_batch(rows)
+    assert len(queries) == 2  # the failed job's own save, then one finish for the five
+    stored = {r.id: r for r in DBTaskResult.objects.filter(id__in=[r.id for r in rows])}
+    assert [stored[r.id].return_value for r in jobs] == [1, 2, 3, 4, 5]
+    assert {stored[r.id].status for r in jobs} == {"SUCCESSFUL"}
+    assert all(stored[r.id].finished_at is not None for r in jobs)
+    assert stored[failed.id].status == "FAILED"
+
+
+def test_what_a_batch_does_not_start_goes_back_to_the_queue(postgres_only: None) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    slow = worker("slow")
+    slow.hold_seconds = 0  # every job after the first is past the hold time
+    held = [job(add, 2, k) for k in range(3)]
+    rows = slow.claim_next_batch()
+    slow.run_batch(rows)
+    first, *rest = (DBTaskResult.objects.get(id=r.id) for r in held)
+    assert (first.status, first.return_value) == ("SUCCESSFUL", 2)
+    for row in rest:  # as if never claimed: any worker takes them
+        assert (row.status, row.started_at, row.worker_ids) == ("READY", None, [])
+    stopping = worker("stopping")
+    RUNNING[:] = [stopping]
+    stop, after = job(stop_the_worker, priority=5), job(add, 3, 3)
+    stopping.run_batch(stopping.claim_next_batch())
+    assert DBTaskResult.objects.get(id=stop.id).status == "SUCCESSFUL"
+    assert DBTaskResult.objects.get(id=after.id).status == "READY"
+    other = worker("w2")
+    taken = other.claim_next_batch()
+    assert {r.id for r in taken} == {r.id for r in (*rest, after)}
+    assert all(r.worker_ids == ["w2"] for r in taken)

@@ -1,5 +1,5 @@
 """Live `shop worker` processes on PostgreSQL (django-tasks-db's worker with the shop's
-one-statement claim, adapters/jobs/claiming.py): one killed with SIGKILL in the
+batched claim, adapters/jobs/claiming.py): one killed with SIGKILL in the
 middle of a delivery (the receiver holds the request open) leaves nothing lost, the
 delivery is made again with the same webhook-id; two workers never send one delivery at
 the same time."""

@@ -1,14 +1,19 @@
-"""django-tasks-db's worker, with its claim and its finish as one statement each on
-PostgreSQL.
+"""django-tasks-db's worker, with its claims and its finishes batched on PostgreSQL.
 
 Its own loop claims a job in a transaction of four statements (BEGIN, a locking SELECT,
 an UPDATE through the ORM, COMMIT) and marks it done through a model save: for the
 shop's short jobs (an event fanned out, an e-mail) that was about a third of the
-worker's CPU, on the two cores it shares with the web workers. Here the claim is
-``UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``, in the same
-order, by the same partial index and with the same row lock that lets several workers
-share the queue, and the finish one ``UPDATE`` by key. The job rows, their statuses and
-every other path (SQLite, a failed job, the admin) stay django-tasks-db's own.
+worker's CPU, on the two cores it shares with the web workers. Here one statement
+claims up to ``CLAIM_BATCH`` ready jobs, ``UPDATE ... WHERE id IN (SELECT ... FOR
+UPDATE SKIP LOCKED) RETURNING``, in the same order, by the same partial index and with
+the same row lock that lets several workers share the queue; they run one by one, and
+one ``UPDATE`` marks those that succeeded. A batch is held at most ``HOLD_SECONDS``:
+what is left then (a slow job, say a webhook to a slow receiver) goes back to the queue
+for any worker, and so does what a stopping worker has not started. A worker killed
+mid-batch leaves its jobs RUNNING, as the engine's own loop does with its one job, and
+the ``requeue_stalled`` sweep gives them back (every job here is safe to repeat). The
+job rows, their statuses and every other path (SQLite, a failed job, the admin) stay
+django-tasks-db's own.
 """
 
 from __future__ import annotations
@@ -26,17 +31,29 @@ from django_tasks_db.management.commands.db_worker import Worker, logger
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 _TABLE = DBTaskResult._meta.db_table
-
-
 _NO_RUN_AFTER = get_date_max()  # django-tasks-db's "run whenever"
+
+#: Jobs one claim takes: a backlog (the worker yields the cores to the web workers
+#: under load) is worked off with two statements per batch instead of two per job.
+CLAIM_BATCH = 20
+#: Claimed jobs not started this long after the claim go back to the queue.
+HOLD_SECONDS = 0.5
 
 
 def _column(name: str) -> str:
     return str(DBTaskResult._meta.get_field(name).column)
 
 
+def _queue_order(row: DBTaskResult) -> tuple[int, Any, Any]:
+    """django-tasks-db's order (RETURNING gives the claimed rows in none)."""
+    return (-row.priority, row.run_after, row.enqueued_at)
+
+
 class ShopWorker(Worker):
     """The worker `shop worker` runs (adapters/jobs/worker.py)."""
+
+    claim_batch = CLAIM_BATCH
+    hold_seconds = HOLD_SECONDS
 
     def run(self) -> None:
         if connection.vendor != "postgresql":
@@ -49,14 +66,14 @@ class ShopWorker(Worker):
             time.sleep(random.random())  # workers started together spread out
         while self.running:
             close_old_connections()
-            row = self.claim_next()
-            if row is not None:
-                self.run_task(row)
+            rows = self.claim_next_batch()
+            if rows:
+                self.run_batch(rows)
             elif self.batch:
                 return
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
-            if self.running and row is None:
+            if self.running and not rows:
                 time.sleep(self.interval)
 
     @cached_property
@@ -71,66 +88,122 @@ class ShopWorker(Worker):
             f"UPDATE {_TABLE} SET status = '{TaskResultStatus.RUNNING}', "
             f"{_column('started_at')} = %s, "
             f"{_column('worker_ids')} = {_column('worker_ids')} || %s::jsonb "
-            f"WHERE id = (SELECT id FROM {_TABLE} "
+            f"WHERE id IN (SELECT id FROM {_TABLE} "
             f"WHERE status = '{TaskResultStatus.READY}' AND {_column('backend_name')} = %s "
             f"{queues}AND ({run_after} = %s OR {run_after} <= %s) "
             f"ORDER BY priority DESC, {run_after} ASC, {_column('enqueued_at')} ASC "
-            "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *"
+            "LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING *"
         )
 
-    def claim_next(self) -> DBTaskResult | None:
-        """The next ready job of this worker's queues, marked RUNNING and committed."""
+    def claim_next_batch(self, limit: int | None = None) -> list[DBTaskResult]:
+        """Up to ``limit`` (``claim_batch``) ready jobs of this worker's queues, in the
+        engine's order, marked RUNNING and committed."""
+        limit = limit or self.claim_batch
+        if self.max_tasks is not None:
+            limit = max(1, min(limit, self.max_tasks - self._run_tasks))
         now = timezone.now()
         queues = [] if self.process_all_queues else [self.queue_names]
         if self.excluded_queue_names:
             queues.append(self.excluded_queue_names)
-        params = [now, json.dumps([self.worker_id]), self.backend_name, *queues, _NO_RUN_AFTER, now]
-        found = list(DBTaskResult.objects.raw(self._claim_sql, params))
+        params = [now, json.dumps([self.worker_id]), self.backend_name, *queues]
+        params += [_NO_RUN_AFTER, now, limit]
+        return sorted(DBTaskResult.objects.raw(self._claim_sql, params), key=_queue_order)
+
+    def claim_next(self) -> DBTaskResult | None:
+        """The next ready job, claimed alone."""
+        found = self.claim_next_batch(1)
         return found[0] if found else None
 
-    def run_task(self, db_task_result: DBTaskResult) -> None:
-        if connection.vendor != "postgresql":
-            super().run_task(db_task_result)
-            return
-        # django-tasks-db's run_task, with the finish as one UPDATE.
+    def run_batch(self, rows: list[DBTaskResult]) -> None:
+        """Run claimed jobs in order, then mark those that succeeded in one statement
+        (a failed one is marked at once, by the engine's own save). Whatever stops the
+        batch (the hold time, a stop signal, an exception) gives back the jobs not yet
+        started and marks those done."""
+        deadline = time.monotonic() + self.hold_seconds
+        done: list[tuple[DBTaskResult, str]] = []
+        started = 0
+        # While it holds a batch the worker counts as busy: a first stop signal ends
+        # the batch after the current job instead of exiting at once.
+        self.running_task = True
         try:
-            self.running_task = True
-            task = db_task_result.task
-            task_result = db_task_result.task_result
-            backend_type = task.get_backend()
-            task_started.send(sender=backend_type, task_result=task_result)
+            for row in rows:
+                if not self.running or (started and time.monotonic() > deadline):
+                    break
+                started += 1
+                value = self._run(row)
+                if value is not None:
+                    done.append((row, value))
+        finally:
+            self.running_task = False
+            release(rows[started:])
+            finish_all([row for row, _ in done], [value for _, value in done])
+            for row, _ in done:
+                task_finished.send(sender=type(row.task.get_backend()), task_result=row.task_result)
+
+    def _run(self, row: DBTaskResult) -> str | None:
+        """Run one claimed job: its return value as JSON when it succeeded (marked with
+        the batch); None when it failed (marked now, as django-tasks-db marks it)."""
+        try:
+            task = row.task
+            task_result = row.task_result
+            task_started.send(sender=task.get_backend(), task_result=task_result)
             if task.takes_context:
                 value = task.call(
                     TaskContext(task_result=task_result), *task_result.args, **task_result.kwargs
                 )
             else:
                 value = task.call(*task_result.args, **task_result.kwargs)
-            finish(db_task_result, value)
-            task_finished.send(sender=backend_type, task_result=db_task_result.task_result)
-        except BaseException as error:
-            db_task_result.set_failed(error)  # rare: django-tasks-db's own save
-            task_finished.send(
-                sender=type(db_task_result.task.get_backend()),
-                task_result=db_task_result.task_result,
-            )
+            # Encoded here, so that a value JSON cannot hold fails this job alone.
+            return json.dumps(value, cls=_RETURN_VALUE.encoder)
+        except Exception as error:
+            row.set_failed(error)  # rare: django-tasks-db's own save
+            task_finished.send(sender=type(row.task.get_backend()), task_result=row.task_result)
+            return None
         finally:
-            self.running_task = False
             self._run_tasks += 1
 
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        if connection.vendor != "postgresql":
+            super().run_task(db_task_result)
+            return
+        self.run_batch([db_task_result])
+
+
+_RETURN_VALUE = DBTaskResult._meta.get_field("return_value")
 
 _FINISH_SQL = (
-    f"UPDATE {_TABLE} SET status = %s, {_column('return_value')} = %s, "
-    f"{_column('finished_at')} = %s, {_column('exception_class_path')} = '', "
-    f"{_column('traceback')} = '' WHERE id = %s"
+    f"UPDATE {_TABLE} t SET status = '{TaskResultStatus.SUCCESSFUL}', "
+    f"{_column('return_value')} = d.value::jsonb, {_column('finished_at')} = %s, "
+    f"{_column('exception_class_path')} = '', {_column('traceback')} = '' "
+    "FROM unnest(%s::uuid[], %s::text[]) AS d(id, value) WHERE t.id = d.id"
 )
 
 
-def finish(row: DBTaskResult, value: Any) -> None:
-    """Mark a claimed job SUCCESSFUL with its return value, as ``set_successful`` does."""
-    row.status = TaskResultStatus.SUCCESSFUL
-    row.finished_at = timezone.now()
-    row.return_value = value
-    row.exception_class_path = row.traceback = ""
-    prepared = DBTaskResult._meta.get_field("return_value").get_db_prep_save(value, connection)
+def finish_all(rows: list[DBTaskResult], values: list[str]) -> None:
+    """Mark claimed jobs SUCCESSFUL with their return values (JSON), as
+    ``set_successful`` does, in one statement."""
+    if not rows:
+        return
+    now = timezone.now()
+    for row, value in zip(rows, values, strict=True):
+        row.status = TaskResultStatus.SUCCESSFUL
+        row.finished_at = now
+        row.return_value = json.loads(value)
+        row.exception_class_path = row.traceback = ""
     with connection.cursor() as cursor:
-        cursor.execute(_FINISH_SQL, [row.status, prepared, row.finished_at, row.id])
+        cursor.execute(_FINISH_SQL, [now, [row.id for row in rows], values])
+
+
+# Back to READY as if never claimed: this worker's id comes off the end of worker_ids.
+_RELEASE_SQL = (
+    f"UPDATE {_TABLE} SET status = '{TaskResultStatus.READY}', {_column('started_at')} = NULL, "
+    f"{_column('worker_ids')} = {_column('worker_ids')} - -1 "
+    f"WHERE id = ANY(%s) AND status = '{TaskResultStatus.RUNNING}'"
+)
+
+
+def release(rows: list[DBTaskResult]) -> None:
+    """Give claimed jobs that were not started back to the queue."""
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.execute(_RELEASE_SQL, [[row.id for row in rows]])

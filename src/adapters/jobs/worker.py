@@ -1,5 +1,5 @@
 """`shop worker`: django-tasks-db's worker (rows claimed with SELECT ... FOR UPDATE
-SKIP LOCKED on PostgreSQL, in one statement: claiming.py) plus a scheduler thread. Any
+SKIP LOCKED on PostgreSQL, a batch per statement: claiming.py) plus a scheduler thread. Any
 number may run."""
 
 from __future__ import annotations
