@@ -154,7 +154,11 @@ class ShopWorker(Worker):
             else:
                 value = task.call(*task_result.args, **task_result.kwargs)
             # Encoded here, so that a value JSON cannot hold fails this job alone.
-            return json.dumps(value, cls=_RETURN_VALUE.encoder)
+            encoded = json.dumps(value, cls=_RETURN_VALUE.encoder)
+            row.return_value = value
+            return encoded
+        # Not BaseException: a forced exit mid-job leaves the job RUNNING, for
+        # requeue_stalled to give back, instead of FAILED and never run again.
         except Exception as error:
             row.set_failed(error)  # rare: django-tasks-db's own save
             task_finished.send(sender=type(row.task.get_backend()), task_result=row.task_result)
@@ -180,15 +184,14 @@ _FINISH_SQL = (
 
 
 def finish_all(rows: list[DBTaskResult], values: list[str]) -> None:
-    """Mark claimed jobs SUCCESSFUL with their return values (JSON), as
-    ``set_successful`` does, in one statement."""
+    """Mark claimed jobs SUCCESSFUL with their return values (``values``: JSON of
+    each row's ``return_value``), as ``set_successful`` does, in one statement."""
     if not rows:
         return
     now = timezone.now()
-    for row, value in zip(rows, values, strict=True):
+    for row in rows:
         row.status = TaskResultStatus.SUCCESSFUL
         row.finished_at = now
-        row.return_value = json.loads(value)
         row.exception_class_path = row.traceback = ""
     with connection.cursor() as cursor:
         cursor.execute(_FINISH_SQL, [now, [row.id for row in rows], values])
