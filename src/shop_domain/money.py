@@ -29,14 +29,19 @@ def minor_exponent(currency: str) -> int:
     return _EXPONENTS.get(currency, 2)
 
 
+# The quantum of each currency (0.01 for most), made once: every amount the shop reads
+# or computes is quantised, a few dozen per request.
+_QUANTA = {c: Decimal(1).scaleb(-e) for c, e in _EXPONENTS.items()}
+_CENTS = Decimal("0.01")
+
+
 def _quantise(amount: Any, currency: str) -> Decimal:
     if isinstance(amount, float):
         raise TypeError("Money never takes a float; pass a Decimal, int or str")
     value = amount if isinstance(amount, Decimal) else Decimal(amount)
     if not value.is_finite():
         raise ValueError("Money must be finite")
-    exp = Decimal(1).scaleb(-minor_exponent(currency))
-    return value.quantize(exp, rounding=ROUND_HALF_UP)
+    return value.quantize(_QUANTA.get(currency, _CENTS), rounding=ROUND_HALF_UP)
 
 
 @attrs.frozen(order=False)

@@ -56,11 +56,12 @@ def _read(model: type[Any]) -> list[Any]:
 def read_all(model: type[Any], rows: Iterable[Iterable[Any]]) -> list[SimpleNamespace]:
     """Rows as objects with the model's attribute names, converted as Django would."""
     readers, out = _readers(model), []
+    wrapper = connections[DEFAULT_DB_ALIAS]  # not the proxy: one lookup, not one per value
     for values in rows:
         row = {}
         for (name, converters, column), value in zip(readers, values, strict=False):
             for convert in converters:
-                value = convert(value, column, connection)
+                value = convert(value, column, wrapper)
             row[name] = value
         out.append(SimpleNamespace(**row))
     return out
@@ -84,11 +85,21 @@ def raw(
 
 
 def prep(model: type[Any], values: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """The columns of these attribute values and the values in database form, as
+    Django's save would send them."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own, not the shared proxy
+    writers = wrapper.__dict__.setdefault("_shop_writers", {}).setdefault(model, {})
     names, params = [], []
     for name, value in values.items():
-        field = model._meta.get_field(name)
-        names.append(field.column)
-        params.append(field.get_db_prep_save(value, connection))
+        found = writers.get(name)
+        if found is None:
+            field = model._meta.get_field(name)
+            found = writers[name] = (field.column, field.get_db_prep_save)
+        column, to_db = found
+        names.append(column)
+        # Given the connection itself: the field's code asks it a few things per value,
+        # each a thread-local lookup through the proxy.
+        params.append(to_db(value, wrapper))
     return names, params
 
 
