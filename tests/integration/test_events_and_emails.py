@@ -373,3 +373,35 @@ def test_a_dispatch_reads_its_events_and_their_recipient_once(
     ]
     if connection.vendor == "postgresql":
         assert len(reads) == 1, reads
+
+
+def test_a_batch_of_dispatches_reads_its_events_once(
+    postgres_only: None, customer: Api, other: Api, make_product: Any, smtp: Inbox
+) -> None:
+    """A claimed batch's dispatch jobs read their events, their recipients and "is any
+    endpoint active" in one statement between them (PostgreSQL), and each job still
+    sends its own order's e-mails to that order's customer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from adapters.jobs.claiming import ShopWorker
+
+    mine = place(customer, make_product)
+    pay_by_card(customer, mine)
+    theirs = place(other, make_product)
+    assert DBTaskResult.objects.ready().count() == 3  # created, paid; created
+    worker = ShopWorker(
+        queue_names=["default"], interval=0, batch=True, backend_name="default",
+        startup_delay=False, max_tasks=None, worker_id="test", excluded_queue_names=[],
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as statements:
+        worker.run()
+    reads = [q["sql"] for q in statements.captured_queries if "FROM shop_event" in q["sql"]]
+    assert len(reads) == 1, reads
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    short_mine, short_theirs = mine["order_uuid"][:8], theirs["order_uuid"][:8]
+    assert sorted((str(m["To"]), str(m["Subject"])) for m in smtp.messages) == sorted([
+        (f"{customer.username}@example.com", f"Your order {short_mine}"),
+        (f"{customer.username}@example.com", f"Payment received for order {short_mine}"),
+        (f"{other.username}@example.com", f"Your order {short_theirs}"),
+    ])  # fmt: skip

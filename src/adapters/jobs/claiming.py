@@ -7,9 +7,11 @@ worker's CPU, on the two cores it shares with the web workers. Here one statemen
 claims up to ``CLAIM_BATCH`` ready jobs, ``UPDATE ... WHERE id IN (SELECT ... FOR
 UPDATE SKIP LOCKED) RETURNING``, in the same order, by the same partial index and with
 the same row lock that lets several workers share the queue; they run one by one, and
-one ``UPDATE`` marks those that succeeded. A batch is held at most ``HOLD_SECONDS``:
-what is left then (a slow job, say a webhook to a slow receiver) goes back to the queue
-for any worker, and so does what a stopping worker has not started. A worker killed
+one ``UPDATE`` marks those that succeeded. The events the batch's dispatch jobs fan out
+are read for all of them in one statement too (``tasks.reading_ahead``). A batch is
+held at most ``HOLD_SECONDS``: what is left then (a slow job, say a webhook to a slow
+receiver) goes back to the queue for any worker, and so does what a stopping worker
+has not started. A worker killed
 mid-batch leaves its jobs RUNNING, as the engine's own loop does with its one job, and
 the ``requeue_stalled`` sweep gives them back (every job here is safe to repeat). The
 job rows, their statuses and every other path (SQLite, a failed job, the admin) stay
@@ -29,6 +31,8 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskContext, TaskResultStatus, task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker, logger
 from django_tasks_db.models import DBTaskResult, get_date_max
+
+from adapters.jobs.tasks import reading_ahead
 
 _TABLE = DBTaskResult._meta.db_table
 _NO_RUN_AFTER = get_date_max()  # django-tasks-db's "run whenever"
@@ -126,13 +130,14 @@ class ShopWorker(Worker):
         # the batch after the current job instead of exiting at once.
         self.running_task = True
         try:
-            for row in rows:
-                if not self.running or (started and time.monotonic() > deadline):
-                    break
-                started += 1
-                value = self._run(row)
-                if value is not None:
-                    done.append((row, value))
+            with reading_ahead(rows):  # the batch's events, in one read
+                for row in rows:
+                    if not self.running or (started and time.monotonic() > deadline):
+                        break
+                    started += 1
+                    value = self._run(row)
+                    if value is not None:
+                        done.append((row, value))
         finally:
             self.running_task = False
             release(rows[started:])

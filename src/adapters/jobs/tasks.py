@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +22,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from adapters.jobs import emails
-from adapters.persistence.events import event_id
+from adapters.persistence.events import DISPATCH_TASK, event_id
 from adapters.persistence.models import Event
 
 log = logging.getLogger(__name__)
@@ -63,7 +66,7 @@ def email_sender() -> Any:
 def dispatch_events(event_ids: list[str]) -> None:
     """The events one transaction recorded, in their order: each one's e-mail, and its
     webhook deliveries (created in one transaction per event, so all or none)."""
-    events, recipients, any_endpoint = _read_events(event_ids)
+    events, recipients, any_endpoint = _ahead.take(event_ids) or _read_events(event_ids)
     fan_out = _fan_out()
     # The endpoints are read once for the job's events (usually 1-2, of one change).
     wanted = fan_out is not None and bool(events) and any_endpoint
@@ -91,18 +94,77 @@ def _read_events(
         )
         events = [_shown(*row) for row in rows]
         return events, [None] * len(events), True
+    found, any_endpoint = _read_event_rows(event_ids)
+    return [e for _, e, _ in found], [r for _, _, r in found], any_endpoint
+
+
+def _read_event_rows(
+    event_ids: list[str],
+) -> tuple[list[tuple[Any, dict[str, Any], emails.Recipient | None]], bool]:
+    """PostgreSQL: the events with their keys and recipients, in their order, and
+    whether any endpoint is active, in one statement."""
     with connection.cursor() as cursor:
         cursor.execute(_EVENTS_WITH_RECIPIENTS, [[uuid.UUID(str(pk)) for pk in event_ids]])
         rows = cursor.fetchall()
-    events = [
-        _shown(pk, type, created_at, sequence, orjson.loads(data))
-        for pk, type, created_at, sequence, data, *_ in rows
+    found: list[tuple[Any, dict[str, Any], emails.Recipient | None]] = [
+        (
+            pk,
+            _shown(pk, type, created_at, sequence, orjson.loads(data)),
+            emails.Recipient(email or "", first_name or "", username or ""),
+        )
+        for pk, type, created_at, sequence, data, email, first_name, username, _any in rows
     ]
-    recipients: list[emails.Recipient | None] = [
-        emails.Recipient(email or "", first_name or "", username or "")
-        for *_, email, first_name, username, _any in rows
+    return found, bool(rows and rows[0][-1])
+
+
+Read = tuple[list[dict[str, Any]], list[emails.Recipient | None], bool]
+
+
+class _ReadAhead(threading.local):
+    """The events of a claimed batch's dispatch jobs, read for all of them in one
+    statement before the batch runs; each job takes its own (in their order)."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+        self.rows: list[tuple[str, dict[str, Any], emails.Recipient | None]] = []
+        self.any_endpoint = False
+
+    def take(self, event_ids: list[str]) -> Read | None:
+        """This job's part of the batch's read; None when the batch did not read it."""
+        wanted = set(event_ids)
+        if not wanted or not wanted <= self.asked:
+            return None
+        self.asked -= wanted
+        mine = [(event, recipient) for pk, event, recipient in self.rows if pk in wanted]
+        self.rows = [row for row in self.rows if row[0] not in wanted]
+        return [e for e, _ in mine], [r for _, r in mine], self.any_endpoint
+
+
+_ahead = _ReadAhead()
+
+
+@contextmanager
+def reading_ahead(rows: Iterable[Any]) -> Iterator[None]:
+    """While a claimed batch runs (PostgreSQL): its dispatch jobs' events, recipients
+    and "is any endpoint active" read in one statement, not in one per job. Events never
+    change once written; a recipient read up to the batch's hold time early is as good
+    as one read when its job starts."""
+    asked = [
+        str(pk)
+        for row in rows
+        if row.task_path == DISPATCH_TASK
+        for pk in (row.args_kwargs.get("kwargs") or {}).get("event_ids") or ()
     ]
-    return events, recipients, bool(rows and rows[0][-1])
+    if connection.vendor != "postgresql" or len(asked) < 2:
+        yield  # one job reads its own events, as without a batch
+        return
+    rows_read, any_endpoint = _read_event_rows(asked)
+    _ahead.asked, _ahead.any_endpoint = set(asked), any_endpoint
+    _ahead.rows = [(str(pk), event, recipient) for pk, event, recipient in rows_read]
+    try:
+        yield
+    finally:
+        _ahead.asked, _ahead.rows = set(), []
 
 
 # Django reads jsonb as text (JSONField decodes it), hence orjson.loads above. An order
