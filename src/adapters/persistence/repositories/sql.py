@@ -29,18 +29,22 @@ def lock_clause() -> str:
     return "FOR NO KEY UPDATE" if no_key() else "FOR UPDATE"
 
 
-def _readers(model: type[Any]) -> list[tuple[str, list[Any], Any]]:
-    """Per column of ``model``: its attribute name and Django's converters from the
-    database's value (decimals, UUIDs and datetimes on SQLite, JSON everywhere)."""
+def _readers(model: type[Any]) -> tuple[tuple[str, ...], list[tuple[int, list[Any], Any]]]:
+    """``model``'s attribute names in column order, and for the columns that have any,
+    their position and Django's converters from the database's value (decimals, UUIDs
+    and datetimes on SQLite, JSON everywhere)."""
     wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own, not the shared proxy
     cache = wrapper.__dict__.setdefault("_shop_readers", {})
     readers = cache.get(model)
     if readers is None:
-        readers = cache[model] = []
-        for field in _read(model):
+        names, converting = [], []
+        for i, field in enumerate(_read(model)):
             column = field.get_col(model._meta.db_table)
             found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-            readers.append((field.attname, found, column))
+            names.append(field.attname)
+            if found:
+                converting.append((i, found, column))
+        readers = cache[model] = (tuple(names), converting)
     return readers
 
 
@@ -58,15 +62,17 @@ def _read(model: type[Any]) -> list[Any]:
 
 def read_all(model: type[Any], rows: Iterable[Iterable[Any]]) -> list[SimpleNamespace]:
     """Rows as objects with the model's attribute names, converted as Django would."""
-    readers, out = _readers(model), []
+    (names, converting), out = _readers(model), []
     wrapper = connections[DEFAULT_DB_ALIAS]  # not the proxy: one lookup, not one per value
     for values in rows:
-        row = {}
-        for (name, converters, column), value in zip(readers, values, strict=False):
-            for convert in converters:
-                value = convert(value, column, wrapper)
-            row[name] = value
-        out.append(SimpleNamespace(**row))
+        if converting:  # most columns have no converter (on PostgreSQL, only JSON has)
+            values = list(values)
+            for i, converters, column in converting:
+                value = values[i]
+                for convert in converters:
+                    value = convert(value, column, wrapper)
+                values[i] = value
+        out.append(SimpleNamespace(**dict(zip(names, values, strict=False))))
     return out
 
 
