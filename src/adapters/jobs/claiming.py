@@ -11,11 +11,10 @@ one ``UPDATE`` marks those that succeeded. The events the batch's dispatch jobs 
 are read for all of them in one statement too (``tasks.reading_ahead``). A batch is
 held at most ``HOLD_SECONDS``: what is left then (a slow job, say a webhook to a slow
 receiver) goes back to the queue for any worker, and so does what a stopping worker
-has not started. A worker killed
-mid-batch leaves its jobs RUNNING, as the engine's own loop does with its one job, and
-the ``requeue_stalled`` sweep gives them back (every job here is safe to repeat). The
-job rows, their statuses and every other path (SQLite, a failed job, the admin) stay
-django-tasks-db's own.
+has not started. A worker killed mid-batch leaves its jobs RUNNING, as the engine's own
+loop does with its one job, and the ``requeue_stalled`` sweep gives them back (every
+job here is safe to repeat). The job rows, their statuses and every other path
+(SQLite, a failed job, the admin) stay django-tasks-db's own.
 """
 
 from __future__ import annotations
