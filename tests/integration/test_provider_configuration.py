@@ -51,6 +51,7 @@ def shop_settings(env: Mapping[str, str], tmp_path: Path) -> dict[str, Any]:
         "login_limit_per_address": c.login_limit_per_address,
         "login_window_seconds": c.login_window_seconds,
         "payments": c.payments,
+        "country": c.country,
     }
 
 
@@ -256,6 +257,22 @@ def test_a_bad_provider_configuration_is_a_system_check_error(
 def test_a_good_configuration_passes_the_check(tmp_path: Path, swapped_in: Any) -> None:
     swapped_in(application_for({"SHOP_TRANSFER_IBAN": OTHER_IBAN}, tmp_path))
     assert apps.check_payment_providers() == []
+
+
+@pytest.mark.parametrize(
+    "country, known", [("PL", True), ("de", True), ("XX", False), ("POL", False), ("ZZ", False)]
+)
+def test_the_default_country_is_checked_at_start_up(
+    tmp_path: Path, swapped_in: Any, country: str, known: bool
+) -> None:
+    swapped_in(application_for({"SHOP_COUNTRY": country}, tmp_path))
+    found = apps.check_country()
+    if known:
+        assert found == []
+    else:
+        (error,) = found
+        assert error.id == "shop.E003" and error.level == checks.ERROR
+        assert f"SHOP_COUNTRY={country.upper()!r}" in error.msg
 
 
 def test_no_method_at_all_is_a_warning(tmp_path: Path, swapped_in: Any) -> None:

@@ -25,6 +25,14 @@ class I18nAddressRules:
     def __init__(self, default_country: str | None = "PL"):
         self._default_country = (default_country or "PL").upper()
 
+    def knows(self, country: str) -> bool:
+        """Whether ``country`` is an ISO 3166-1 alpha-2 code the address data knows."""
+        return _rules(country.upper()) is not None
+
+    @property
+    def default_country(self) -> str:
+        return self._default_country
+
     def check(self, fields: Mapping[str, Any]) -> Address:
         problems: dict[str, list[str]] = {}
         values: dict[str, str] = {}

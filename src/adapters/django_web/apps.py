@@ -19,6 +19,7 @@ class WebConfig(AppConfig):
         containers.build(settings.SHOP)
         checks.register(check_payment_providers, checks.Tags.compatibility)
         checks.register(check_bucket_merge, checks.Tags.compatibility)
+        checks.register(check_country, checks.Tags.compatibility)
 
 
 def check_bucket_merge(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -31,6 +32,23 @@ def check_bucket_merge(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
     if name not in set(MergeStrategy):
         choices = ", ".join(s.value for s in MergeStrategy)
         return [checks.Error(f"SHOP_BUCKET_MERGE={name!r} is not one of {choices}", id="shop.E002")]
+    return []
+
+
+def check_country(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """SHOP_COUNTRY is a country the address data knows: a typo stops `shop serve` here,
+    not at the first address that names no country (it would be refused with 400)."""
+    from adapters.django_web.containers import application
+
+    rules = application().address_rules()
+    if not rules.knows(rules.default_country):
+        return [
+            checks.Error(
+                f"SHOP_COUNTRY={rules.default_country!r} is not an ISO 3166-1 alpha-2 country"
+                " code the address data knows (e.g. PL, DE, GB)",
+                id="shop.E003",
+            )
+        ]
     return []
 
 

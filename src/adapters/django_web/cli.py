@@ -114,7 +114,8 @@ def serve(
     from gunicorn.app.base import BaseApplication
     from gunicorn.errors import HaltServer
 
-    # A bad payment provider name or credential stops the start here (system check),
+    # A bad configuration (a payment provider's name or credential, SHOP_BUCKET_MERGE,
+    # SHOP_COUNTRY) stops the start here (system checks),
     # with the check's own message rather than a traceback.
     try:
         call_command("check", fail_level="ERROR")
