@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -29,10 +30,10 @@ def minor_exponent(currency: str) -> int:
     return _EXPONENTS.get(currency, 2)
 
 
-# The quantum of each currency (0.01 for most), made once: every amount the shop reads
-# or computes is quantised, a few dozen per request.
-_QUANTA = {c: Decimal(1).scaleb(-e) for c, e in _EXPONENTS.items()}
-_CENTS = Decimal("0.01")
+@functools.cache  # every amount the shop reads or computes is quantised, dozens per request
+def _quantum(currency: str) -> Decimal:
+    """The currency's minor unit as a Decimal (0.01 for most)."""
+    return Decimal(1).scaleb(-minor_exponent(currency))
 
 
 def _quantise(amount: Any, currency: str) -> Decimal:
@@ -41,7 +42,7 @@ def _quantise(amount: Any, currency: str) -> Decimal:
     value = amount if isinstance(amount, Decimal) else Decimal(amount)
     if not value.is_finite():
         raise ValueError("Money must be finite")
-    return value.quantize(_QUANTA.get(currency, _CENTS), rounding=ROUND_HALF_UP)
+    return value.quantize(_quantum(currency), rounding=ROUND_HALF_UP)
 
 
 @attrs.frozen(order=False)
